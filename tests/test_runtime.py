@@ -1,0 +1,38 @@
+import random
+
+import numpy as np
+import pytest
+import torch
+
+import rnntutor
+
+
+def draws():
+    return random.random(), np.random.rand(), torch.rand(1).item()
+
+
+def test_setup_makes_every_generator_repeat_and_uses_one_thread():
+    rnntutor.setup(seed=3)
+    first = draws()
+    rnntutor.setup(seed=3)
+    assert draws() == first
+    assert torch.get_num_threads() == 1
+    rnntutor.setup(seed=4)
+    assert draws() != first
+
+
+def test_setup_picks_cuda_exactly_when_present():
+    device = rnntutor.setup()
+    assert device.type == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert rnntutor.setup(device="cpu").type == "cpu"
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "0", True])
+def test_bad_seed_is_refused(seed):
+    with pytest.raises(ValueError, match="seed must be a non-negative int"):
+        rnntutor.seed_everything(seed)
+
+
+def test_bad_device_is_refused():
+    with pytest.raises(ValueError, match="'cpu' or 'cuda', got 'tpu'"):
+        rnntutor.pick_device("tpu")
