@@ -1,0 +1,57 @@
+"""Small whole models built from the package's layers: a recurrent model and a fixed-window model.
+
+Chapter 1 ("Why recurrent networks") sets them against each other; later chapters reuse them.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .layers import GRU, LSTM, RNN
+
+RECURRENT_LAYERS = {"rnn": RNN, "gru": GRU, "lstm": LSTM}
+
+
+class SequenceModel(nn.Module):
+    """A recurrent layer read at its last step, then a linear head: ``y = W_hy h_T + b_y``.
+
+    ``kind`` is ``"rnn"``, ``"gru"`` or ``"lstm"``; inputs are batch-first ``(batch, length, input_size)``
+    and may have any length: the same parameters serve every step.
+    """
+
+    def __init__(self, kind: str, input_size: int, hidden_size: int, output_size: int, num_layers: int = 1):
+        super().__init__()
+        if kind not in RECURRENT_LAYERS:
+            raise ValueError(f"kind must be one of {sorted(RECURRENT_LAYERS)}, got {kind!r}")
+        self.kind = kind
+        self.recurrent = RECURRENT_LAYERS[kind](input_size, hidden_size, num_layers, batch_first=True)
+        self.head = nn.Linear(hidden_size, output_size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        outputs, _ = self.recurrent(x)
+        return self.head(outputs[:, -1])
+
+
+class WindowModel(nn.Module):
+    """A feed-forward network that sees only the last ``window`` steps: ``y = MLP(x_{T-w+1}, ..., x_T)``.
+
+    Shorter sequences are padded with zeros on the left; longer ones are cut, and what lies before the
+    window is lost to the model. This is the limit of any fixed-window model, convolutional ones included.
+    """
+
+    def __init__(self, window: int, input_size: int, hidden_size: int, output_size: int):
+        super().__init__()
+        if not isinstance(window, int) or window < 1:
+            raise ValueError(f"window must be a positive int, got {window!r}")
+        self.window = window
+        self.net = nn.Sequential(
+            nn.Linear(window * input_size, hidden_size), nn.Tanh(), nn.Linear(hidden_size, output_size)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 3:
+            raise ValueError(f"expected input of shape (batch, length, features), got {tuple(x.shape)}")
+        missing = self.window - x.shape[1]
+        last = nn.functional.pad(x, (0, 0, missing, 0)) if missing > 0 else x[:, -self.window :]
+        return self.net(last.flatten(1))

@@ -1,0 +1,76 @@
+"""The book itself: every chapter in the table of contents exists, is executed top to bottom with no
+error output, starts with the Colab install cell and the setup call; and the book builds warning-free."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def toc_files():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    entries = [toc["root"]]
+    stack = list(toc.get("chapters", [])) + [c for part in toc.get("parts", []) for c in part["chapters"]]
+    while stack:
+        entry = stack.pop(0)
+        entries.append(entry["file"])
+        stack.extend(entry.get("sections", []))
+    return entries
+
+
+def resolve(entry):
+    for suffix in (".ipynb", ".md"):
+        if (ROOT / (entry + suffix)).is_file():
+            return ROOT / (entry + suffix)
+    return None
+
+
+NOTEBOOKS = [p for p in map(resolve, toc_files()) if p is not None and p.suffix == ".ipynb"]
+
+
+def code_cells(path):
+    cells = json.loads(path.read_text())["cells"]
+    return [c for c in cells if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+
+
+@pytest.mark.parametrize("entry", toc_files())
+def test_every_toc_entry_exists(entry):
+    assert resolve(entry) is not None, f"{entry} is in _toc.yml but neither {entry}.ipynb nor .md exists"
+
+
+def test_every_notebook_in_book_is_in_the_toc():
+    listed = {p.resolve() for p in NOTEBOOKS}
+    orphans = [p.name for p in sorted((ROOT / "book").glob("*.ipynb")) if p.resolve() not in listed]
+    assert not orphans, f"notebooks not in _toc.yml: {orphans}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_executed_top_to_bottom_without_errors(path):
+    cells = code_cells(path)
+    counts = [c["execution_count"] for c in cells]
+    assert counts == list(range(1, len(cells) + 1)), f"{path.name}: execution counts {counts}"
+    errors = [o.get("ename") for c in cells for o in c["outputs"] if o["output_type"] == "error"]
+    assert not errors, f"{path.name} stores error outputs: {errors}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_starts_with_colab_install_and_setup(path):
+    first, second = ("".join(c["source"]) for c in code_cells(path)[:2])
+    assert 'if "google.colab" in sys.modules:' in first
+    assert "%pip install" in first and "rnntutor @ git+https://github.com/" in first
+    assert "rnntutor.setup(" in second
+
+
+def test_book_builds_without_warnings(tmp_path):
+    """Sphinx warnings are errors (-W): a broken reference, citation or toc entry fails here."""
+    result = subprocess.run(
+        [Path(sys.executable).with_name("jupyter-book"), "build", str(ROOT), "-W", "--keep-going"],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    assert (ROOT / "_build" / "html" / "index.html").is_file()
