@@ -1,0 +1,11 @@
+"""Self-checks for the exercises: each compares a reader's function with the package's and says what is
+wrong (a shape, the order of the gates, a missing bias, the precision), not only that it is wrong.
+
+Every check returns a :class:`CheckResult`, which prints as one line starting with ✓ or ✗ and is true
+only when the check passed, so ``assert check_lstm_step(lstm_step)`` works in a test.
+"""
+
+from .cells import check_gru_step, check_lstm_step, check_rnn_step
+from .result import CheckResult
+
+__all__ = ["CheckResult", "check_gru_step", "check_lstm_step", "check_rnn_step"]
