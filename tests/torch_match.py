@@ -15,15 +15,18 @@ def flatten(value) -> list[torch.Tensor]:
     return [t for item in value for t in flatten(item)]
 
 
-def forward_backward(module, x: torch.Tensor, hx, weights: list[torch.Tensor] | None = None, **options):
+def forward_backward(module, x: torch.Tensor, hx, weights: list[torch.Tensor] | None = None, seed=None):
     """Run ``module(x, hx)``, backpropagate a weighted sum of all its outputs, and return a dict of named
-    tensors: the outputs, the gradients of ``x``, of ``hx`` and of every parameter, and the weights used."""
+    tensors: the outputs, the gradients of ``x``, of ``hx`` and of every parameter, and the weights used.
+    ``seed`` seeds torch just before the call (for dropout)."""
     x = x.detach().clone().requires_grad_(True)
     states = [s.detach().clone().requires_grad_(True) for s in flatten(hx)] if hx is not None else []
+    if seed is not None:
+        torch.manual_seed(seed)
     if hx is None:
-        result = module(x, **options)
+        result = module(x)
     else:
-        result = module(x, tuple(states) if isinstance(hx, tuple) else states[0], **options)
+        result = module(x, tuple(states) if isinstance(hx, tuple) else states[0])
     outputs = flatten(result)
     if weights is None:  # random weights, so that every output element gets its own gradient
         generator = torch.Generator().manual_seed(1)
@@ -36,12 +39,12 @@ def forward_backward(module, x: torch.Tensor, hx, weights: list[torch.Tensor] | 
     return named, weights
 
 
-def assert_matches_torch(ours, reference, x: torch.Tensor, hx=None) -> int:
+def assert_matches_torch(ours, reference, x: torch.Tensor, hx=None, seed=None) -> int:
     """Assert that ``ours`` equals ``reference`` (whose state dict it must already hold) on ``x`` and
     ``hx``: outputs, final states and the gradients of input, initial state and every parameter.
-    Returns how many tensors were compared."""
-    expected, weights = forward_backward(reference, x, hx)
-    got, _ = forward_backward(ours, x, hx, weights)
+    With ``seed``, both run right after ``torch.manual_seed(seed)``. Returns how many tensors were compared."""
+    expected, weights = forward_backward(reference, x, hx, seed=seed)
+    got, _ = forward_backward(ours, x, hx, weights, seed=seed)
     assert got.keys() == expected.keys()
     tolerance = TOLERANCE[x.dtype]
     for name, value in expected.items():
