@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["ChoGRUCell", "GRUCell", "LSTMCell", "RNNCell"]
+__all__ = ["Cell", "ChoGRUCell", "GRUCell", "LSTMCell", "RNNCell"]
 
 
 def _expect_tensor(owner: str, name: str, value) -> torch.Tensor:
@@ -65,8 +65,9 @@ def _check_state(owner: str, hx, names: tuple[str, ...], shape: tuple[int, ...],
     return values
 
 
-class _Cell(nn.Module):
-    """What every cell shares: torch's parameters and their initialisation, input checks, ``forward``."""
+class Cell(nn.Module):
+    """What every cell shares: torch's parameters and initialisation, the input checks, and ``forward``,
+    which checks its input and runs the ``step`` of the subclass, where the equations are."""
 
     num_gates = 1  # blocks of hidden_size rows stacked in weight_ih and weight_hh
     state_names = ("h",)  # the tensors of the recurrent state: h, or (h, c) for the LSTM
@@ -97,6 +98,7 @@ class _Cell(nn.Module):
             nn.init.uniform_(weight, -bound, bound)
 
     def extra_repr(self) -> str:
+        """The arguments that differ from their defaults, as torch prints them."""
         return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
 
     def project_input(self, x: torch.Tensor) -> torch.Tensor:
@@ -104,12 +106,36 @@ class _Cell(nn.Module):
         return F.linear(x, self.weight_ih, self.bias_ih)
 
     def forward(self, input: torch.Tensor, hx=None, return_gates: bool = False):
-        """Run one time step on ``input`` of shape (batch, input_size), or (input_size,) unbatched.
+        """Run one time step.
 
-        ``hx`` is the previous state (zeros when ``None``), shaped like the return value. With
-        ``return_gates=True`` the return value is ``(usual, gates)``, where ``gates`` maps each symbol of
-        the step's equations (``"i"``, ``"f"``, ...; see the class) to its value at this step.
+        Parameters
+        ----------
+        input : Tensor
+            ``x_t``, (batch, input_size), or (input_size,) unbatched.
+        hx : Tensor or tuple of Tensor, optional
+            The previous state, shaped like the return value: ``h_{t-1}``, or ``(h_{t-1}, c_{t-1})`` for
+            the LSTM; zeros when omitted.
+        return_gates : bool
+            Also return the gates, see below.
+
+        Returns
+        -------
+        Tensor or tuple of Tensor
+            ``h_t``, or ``(h_t, c_t)`` for the LSTM: (batch, hidden_size), or (hidden_size,) unbatched.
+        gates : dict, only with ``return_gates=True``
+            Then the return value is ``(usual, gates)``; ``gates`` maps each symbol of the step's
+            equations (see the class: ``"i"``, ``"f"``, ...) to its value at this step, shaped like ``h_t``.
         """
+        x, state, unbatched = self._prepare(input, hx)
+        state, gates = self.step(self.project_input(x), state)
+        if unbatched:
+            state = tuple(s.squeeze(0) for s in state) if isinstance(state, tuple) else state.squeeze(0)
+            gates = {name: value.squeeze(0) for name, value in gates.items()}
+        return (state, gates) if return_gates else state
+
+    def _prepare(self, input, hx):
+        """Check ``input`` and ``hx``; return the input as (batch, input_size), the state as ``step`` takes
+        it, and whether the input was unbatched."""
         owner = type(self).__name__
         x = _expect_tensor(owner, "input", input)
         if x.dim() not in (1, 2) or x.shape[-1] != self.input_size:
@@ -119,28 +145,26 @@ class _Cell(nn.Module):
             )
         _expect_like(owner, "input", x, self.weight_ih)
         unbatched = x.dim() == 1
-        if unbatched:
-            x = x.unsqueeze(0)
+        x = x.unsqueeze(0) if unbatched else x
         if hx is None:
             state = tuple(x.new_zeros(x.shape[0], self.hidden_size) for _ in self.state_names)
         else:
             shape = (self.hidden_size,) if unbatched else (x.shape[0], self.hidden_size)
             state = _check_state(owner, hx, self.state_names, shape, self.weight_ih)
             state = tuple(s.unsqueeze(0) for s in state) if unbatched else state
-        state, gates = self.step(self.project_input(x), state if len(state) > 1 else state[0])
-        if unbatched:
-            state = tuple(s.squeeze(0) for s in state) if isinstance(state, tuple) else state.squeeze(0)
-            gates = {name: value.squeeze(0) for name, value in gates.items()}
-        return (state, gates) if return_gates else state
+        return x, state if len(state) > 1 else state[0], unbatched
 
 
-class RNNCell(_Cell):
+class RNNCell(Cell):
     r"""The recurrent neuron (chapter "The recurrent neuron"), equal to ``torch.nn.RNNCell``.
 
     .. math::
 
         a_t &= W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh} \\
         h_t &= \tanh(a_t) \quad\text{(or } \operatorname{relu}(a_t)\text{)}
+
+    ``weight_ih`` is (hidden_size, input_size), ``weight_hh`` (hidden_size, hidden_size). ``forward(input,
+    hx=None, return_gates=False)`` returns ``h_t``; the gates are ``{"a": a_t, "h": h_t}``.
 
     Parameters
     ----------
@@ -152,9 +176,6 @@ class RNNCell(_Cell):
         The activation of ``h_t``.
     device, dtype
         Where and in which precision the parameters live.
-
-    ``weight_ih`` is (hidden_size, input_size), ``weight_hh`` (hidden_size, hidden_size). ``forward(input,
-    hx=None, return_gates=False)`` returns ``h_t``; the gates are ``{"a": a_t, "h": h_t}``.
     """
 
     def __init__(
@@ -175,13 +196,16 @@ class RNNCell(_Cell):
         return super().extra_repr() + ("" if self.nonlinearity == "tanh" else ", nonlinearity='relu'")
 
     def step(self, x_proj: torch.Tensor, h_prev: torch.Tensor):
-        """One time step from ``x_proj = W_ih x_t + b_ih`` and ``h_{t-1}``; returns ``h_t, gates``."""
+        """One time step from ``x_proj = W_ih x_t + b_ih`` and ``h_{t-1}``; returns ``h_t, gates``.
+
+        ``a_t`` is the pre-activation ``W_ih x_t + b_ih + W_hh h_{t-1} + b_hh``.
+        """
         a_t = x_proj + F.linear(h_prev, self.weight_hh, self.bias_hh)
         h_t = torch.tanh(a_t) if self.nonlinearity == "tanh" else torch.relu(a_t)
         return h_t, {"a": a_t, "h": h_t}
 
 
-class GRUCell(_Cell):
+class GRUCell(Cell):
     r"""The gated recurrent unit (chapter "The GRU"), equal to ``torch.nn.GRUCell``.
 
     Torch's (and cuDNN's) reset-after form: the reset gate scales ``W_hn h_{t-1} + b_hn`` after the
@@ -194,6 +218,10 @@ class GRUCell(_Cell):
         n_t &= \tanh(W_{in} x_t + b_{in} + r_t \odot (W_{hn} h_{t-1} + b_{hn})) \\
         h_t &= (1 - z_t) \odot n_t + z_t \odot h_{t-1}
 
+    ``weight_ih`` stacks ``W_ir, W_iz, W_in`` (3 * hidden_size, input_size), ``weight_hh`` stacks
+    ``W_hr, W_hz, W_hn``. ``forward(input, hx=None, return_gates=False)`` returns ``h_t``; the gates are
+    ``{"r", "z", "n", "h"}``. :class:`ChoGRUCell` is the reset-before form of Cho et al. (2014).
+
     Parameters
     ----------
     input_size, hidden_size : int
@@ -202,16 +230,15 @@ class GRUCell(_Cell):
         Whether ``b_ih`` and ``b_hh`` exist.
     device, dtype
         Where and in which precision the parameters live.
-
-    ``weight_ih`` stacks ``W_ir, W_iz, W_in`` (3 * hidden_size, input_size), ``weight_hh`` stacks
-    ``W_hr, W_hz, W_hn``. ``forward(input, hx=None, return_gates=False)`` returns ``h_t``; the gates are
-    ``{"r", "z", "n", "h"}``. :class:`ChoGRUCell` is the reset-before form of Cho et al. (2014).
     """
 
     num_gates = 3
 
     def step(self, x_proj: torch.Tensor, h_prev: torch.Tensor):
-        """One time step from ``x_proj = W_ih x_t + b_ih`` and ``h_{t-1}``; returns ``h_t, gates``."""
+        """One time step from ``x_proj = W_ih x_t + b_ih`` and ``h_{t-1}``; returns ``h_t, gates``.
+
+        ``Wx_r`` is ``W_ir x_t + b_ir`` and ``Wh_r`` is ``W_hr h_{t-1} + b_hr``; likewise for z and n.
+        """
         Wx_r, Wx_z, Wx_n = x_proj.chunk(3, dim=-1)
         Wh_r, Wh_z, Wh_n = F.linear(h_prev, self.weight_hh, self.bias_hh).chunk(3, dim=-1)
         r_t = torch.sigmoid(Wx_r + Wh_r)
@@ -237,7 +264,11 @@ class ChoGRUCell(GRUCell):
     """
 
     def step(self, x_proj: torch.Tensor, h_prev: torch.Tensor):
-        """One time step from ``x_proj = W_ih x_t + b_ih`` and ``h_{t-1}``; returns ``h_t, gates``."""
+        """One time step from ``x_proj = W_ih x_t + b_ih`` and ``h_{t-1}``; returns ``h_t, gates``.
+
+        ``Wx_r`` is ``W_ir x_t + b_ir``; ``W_hr`` and ``b_hr`` are the rows of ``weight_hh`` and ``bias_hh``
+        that belong to r; likewise for z and n.
+        """
         W_hr, W_hz, W_hn = self.weight_hh.chunk(3)
         b_hr, b_hz, b_hn = self.bias_hh.chunk(3) if self.bias else (None, None, None)
         Wx_r, Wx_z, Wx_n = x_proj.chunk(3, dim=-1)
@@ -248,7 +279,7 @@ class ChoGRUCell(GRUCell):
         return h_t, {"r": r_t, "z": z_t, "n": n_t, "h": h_t}
 
 
-class LSTMCell(_Cell):
+class LSTMCell(Cell):
     r"""The long short-term memory cell (chapter "The LSTM"), equal to ``torch.nn.LSTMCell``.
 
     .. math::
@@ -260,6 +291,10 @@ class LSTMCell(_Cell):
         c_t &= f_t \odot c_{t-1} + i_t \odot g_t \\
         h_t &= o_t \odot \tanh(c_t)
 
+    ``weight_ih`` stacks ``W_ii, W_if, W_ig, W_io`` (4 * hidden_size, input_size), ``weight_hh`` stacks
+    ``W_hi, W_hf, W_hg, W_ho``. ``forward(input, hx=None, return_gates=False)`` takes and returns the
+    state ``(h_t, c_t)``; the gates are ``{"i", "f", "g", "o", "c", "h"}``.
+
     Parameters
     ----------
     input_size, hidden_size : int
@@ -268,10 +303,6 @@ class LSTMCell(_Cell):
         Whether ``b_ih`` and ``b_hh`` exist.
     device, dtype
         Where and in which precision the parameters live.
-
-    ``weight_ih`` stacks ``W_ii, W_if, W_ig, W_io`` (4 * hidden_size, input_size), ``weight_hh`` stacks
-    ``W_hi, W_hf, W_hg, W_ho``. ``forward(input, hx=None, return_gates=False)`` takes and returns the
-    state ``(h_t, c_t)``; the gates are ``{"i", "f", "g", "o", "c", "h"}``.
     """
 
     num_gates = 4
@@ -280,7 +311,8 @@ class LSTMCell(_Cell):
     def step(self, x_proj: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor]):
         """One time step from ``x_proj = W_ih x_t + b_ih`` and ``(h_{t-1}, c_{t-1})``.
 
-        Returns ``(h_t, c_t), gates``.
+        Returns ``(h_t, c_t), gates``. ``a_i`` is the pre-activation ``W_ii x_t + b_ii + W_hi h_{t-1} + b_hi``
+        of the input gate; likewise for f, g and o.
         """
         h_prev, c_prev = state
         a_i, a_f, a_g, a_o = (x_proj + F.linear(h_prev, self.weight_hh, self.bias_hh)).chunk(4, dim=-1)

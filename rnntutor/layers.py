@@ -79,27 +79,6 @@ class Recurrent(nn.Module):
                     self.register_parameter(f"{name}_{key}", parameter)  # weight_ih_l0, bias_hh_l1_reverse
                 self._cells.append((cell, key))
 
-    def extra_repr(self) -> str:
-        text = f"{self.input_size}, {self.hidden_size}"
-        for name, default in (("num_layers", 1), ("bias", True), ("batch_first", False), ("dropout", 0.0),
-                              ("bidirectional", False)):
-            if getattr(self, name) != default:
-                text += f", {name}={getattr(self, name)}"
-        return text
-
-    def _cell(self, index: int):
-        """The cell of layer ``index // directions`` and direction ``index % directions``, holding this
-        module's current parameters (``load_state_dict(assign=True)``, for one, replaces them)."""
-        cell, key = self._cells[index]
-        for name in [name for name, value in cell._parameters.items() if value is not None]:
-            cell._parameters[name] = getattr(self, f"{name}_{key}")
-        return cell
-
-    def reset_parameters(self) -> None:
-        """Draw every parameter again from U(-1/sqrt(H), 1/sqrt(H)), in torch's order."""
-        for index in range(len(self._cells)):
-            self._cell(index).reset_parameters()
-
     def forward(self, input: torch.Tensor, hx=None, return_gates: bool = False):
         """Run the stack over a whole sequence.
 
@@ -156,6 +135,28 @@ class Recurrent(nn.Module):
                   for key, record in gates.items()}
         return result, layout
 
+    def extra_repr(self) -> str:
+        """The arguments that differ from their defaults, as torch prints them."""
+        text = f"{self.input_size}, {self.hidden_size}"
+        for name, default in (("num_layers", 1), ("bias", True), ("batch_first", False), ("dropout", 0.0),
+                              ("bidirectional", False)):
+            if getattr(self, name) != default:
+                text += f", {name}={getattr(self, name)}"
+        return text
+
+    def _cell(self, index: int):
+        """The cell of layer ``index // directions`` and direction ``index % directions``, holding this
+        module's current parameters (``load_state_dict(assign=True)``, for one, replaces them)."""
+        cell, key = self._cells[index]
+        for name in [name for name, value in cell._parameters.items() if value is not None]:
+            cell._parameters[name] = getattr(self, f"{name}_{key}")
+        return cell
+
+    def reset_parameters(self) -> None:
+        """Draw every parameter again from U(-1/sqrt(H), 1/sqrt(H)), in torch's order."""
+        for index in range(len(self._cells)):
+            self._cell(index).reset_parameters()
+
     @staticmethod
     def _scan(cell, x: torch.Tensor, state: tuple[torch.Tensor, ...], reverse: bool, record: bool):
         """Run ``cell`` along ``x`` (seq, batch, features) from ``state``; return the outputs ``h_t``
@@ -192,7 +193,8 @@ class Recurrent(nn.Module):
         unbatched = x.dim() == 2
         x = x.unsqueeze(1) if unbatched else (x.transpose(0, 1) if self.batch_first else x)
         if x.shape[0] == 0:
-            raise ValueError(f"{owner}: expected at least one time step, got input of shape {tuple(x.shape)}")
+            shape = tuple(input.shape)
+            raise ValueError(f"{owner}: expected at least one time step, got input of shape {shape}")
         rows = self.num_layers * len(self._suffixes)
         names = self._cells[0][0].state_names
         if hx is None:
@@ -208,6 +210,9 @@ class RNN(Recurrent):
     Each layer and direction runs :class:`~rnntutor.cells.RNNCell`:
     ``h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)`` (or relu); layer ``l > 0`` reads the outputs of
     layer ``l - 1`` (both directions, concatenated), with dropout between layers while training.
+
+    Call it as ``output, h_n = rnn(input, hx=None)``; :meth:`Recurrent.forward` tells more, and how to
+    record the gates.
 
     Parameters
     ----------
@@ -227,9 +232,6 @@ class RNN(Recurrent):
         Also run each layer from the last step to the first, with its own parameters (``..._reverse``).
     device, dtype
         Where and in which precision the parameters live.
-
-    Call it as ``output, h_n = rnn(input, hx=None)``; :meth:`Recurrent.forward` tells more, and how to
-    record the gates.
     """
 
     def __init__(
@@ -261,6 +263,9 @@ class GRU(Recurrent):
     :class:`~rnntutor.cells.ChoGRUCell` (Cho et al.'s reset-before form) with ``reset_after=False``.
     Layer ``l > 0`` reads the outputs of layer ``l - 1``, with dropout between layers while training.
 
+    Call it as ``output, h_n = gru(input, hx=None)``; :meth:`Recurrent.forward` tells more, and how to
+    record the gates.
+
     Parameters
     ----------
     input_size, hidden_size : int
@@ -280,9 +285,6 @@ class GRU(Recurrent):
         al.): ``n_t = tanh(W_in x_t + b_in + W_hn (r_t * h_{t-1}) + b_hn)``. Same parameters either way.
     device, dtype
         Where and in which precision the parameters live.
-
-    Call it as ``output, h_n = gru(input, hx=None)``; :meth:`Recurrent.forward` tells more, and how to
-    record the gates.
     """
 
     def __init__(
@@ -313,6 +315,9 @@ class LSTM(Recurrent):
     Each layer and direction runs :class:`~rnntutor.cells.LSTMCell`; layer ``l > 0`` reads the outputs
     ``h_t`` of layer ``l - 1``, with dropout between layers while training. The state is ``(h, c)``.
 
+    Call it as ``output, (h_n, c_n) = lstm(input, hx=None)`` with ``hx = (h_0, c_0)``;
+    :meth:`Recurrent.forward` tells more, and how to record the gates. torch's ``proj_size`` is not offered.
+
     Parameters
     ----------
     input_size, hidden_size : int
@@ -329,9 +334,6 @@ class LSTM(Recurrent):
         Also run each layer from the last step to the first, with its own parameters (``..._reverse``).
     device, dtype
         Where and in which precision the parameters live.
-
-    Call it as ``output, (h_n, c_n) = lstm(input, hx=None)`` with ``hx = (h_0, c_0)``;
-    :meth:`Recurrent.forward` tells more, and how to record the gates. torch's ``proj_size`` is not offered.
     """
 
     def __init__(

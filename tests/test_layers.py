@@ -287,6 +287,9 @@ def test_input_that_is_not_a_tensor_or_is_empty(kind):
         layer([[0.0] * 5])
     with pytest.raises(ValueError, match=re.escape("expected at least one time step, got input of shape (0, 2, 5)")):
         layer(torch.randn(0, 2, 5, dtype=torch.float64))
+    layer, _ = make_pair(kind, 5, 8, batch_first=True)
+    with pytest.raises(ValueError, match=re.escape("expected at least one time step, got input of shape (2, 0, 5)")):
+        layer(torch.randn(2, 0, 5, dtype=torch.float64))
 
 
 @pytest.mark.parametrize(
