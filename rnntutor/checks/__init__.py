@@ -9,3 +9,6 @@ from .cells import check_gru_step, check_lstm_step, check_rnn_step
 from .result import CheckResult
 
 __all__ = ["CheckResult", "check_gru_step", "check_lstm_step", "check_rnn_step"]
+from .window_model import check_last_window  # noqa: E402
+
+__all__ += ["check_last_window"]
