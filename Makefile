@@ -5,8 +5,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
+# MathJax for the book's equations, served with the pages (no CDN): the version pinned in the lock file.
+MATHJAX := _mathjax/node_modules/.installed
 
-.PHONY: book test notebooks lint clean
+.PHONY: book test notebooks gpu-check lint clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,11 +17,15 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-book: $(STAMP)
+$(MATHJAX): _mathjax/package.json _mathjax/package-lock.json
+	npm ci --prefix _mathjax --no-audit --no-fund --loglevel=error
+	touch $(MATHJAX)
+
+book: $(STAMP) $(MATHJAX)
 	$(BIN)/jupyter-book build . -W --keep-going
 	@echo "The book is at $(CURDIR)/_build/html/index.html"
 
-test: $(STAMP)
+test: $(STAMP) $(MATHJAX)
 	$(BIN)/pytest -n 2 --dist loadfile --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg
 
 notebooks: $(STAMP)
@@ -27,6 +33,10 @@ notebooks: $(STAMP)
 	  echo "executing $$nb"; \
 	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=600 "$$nb" || exit 1; \
 	done
+
+# Every chapter on a CUDA GPU (Colab's kind of machine): pass or fail and the time of each notebook.
+gpu-check: $(STAMP)
+	$(BIN)/python tools/run_notebooks.py --device cuda
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,0 +1,203 @@
+"""The book as a reader meets it: every page of the built HTML, opened in headless Chromium.
+
+The book is built into a folder of its own (tests/test_book.py builds _build/html in another worker),
+served on a localhost port, and every page is checked for console errors, broken or undescribed images,
+untypeset math and, on chapters, the Colab button. Requests that leave localhost are refused, so a page
+that needs the network fails here as it would for a reader offline. Screenshots: _build/screenshots/.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+import yaml
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# The Colab button is made from _config.yml; tests/test_repository_url.py ties it to pyproject.toml.
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+REPOSITORY, BRANCH = CONFIG["repository"]["url"], CONFIG["repository"]["branch"]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """Build the book (as `make book` does) into a temporary folder and return its HTML folder."""
+    if not (ROOT / "_mathjax" / "node_modules" / "mathjax").is_dir():
+        pytest.fail("MathJax is not installed: `make test` installs it (npm ci --prefix _mathjax)")
+    out = tmp_path_factory.mktemp("book")
+    result = subprocess.run(
+        [Path(sys.executable).with_name("jupyter-book"), "build", str(ROOT), "--path-output", str(out)],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return out / "_build" / "html"
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server(site):
+    """Serve the built book on a free localhost port; yield its base URL."""
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=site))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(f"no Chromium at {CHROMIUM}: install Debian's chromium (apt-get install chromium) "
+                    "or set CHROMIUM to a Chromium executable")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture()
+def problems():
+    """What went wrong on the page: console errors, uncaught exceptions, requests off the site."""
+    return []
+
+
+@pytest.fixture()
+def page(browser, server, problems):
+    """A fresh browser page (light colour scheme, desktop width) that records its problems."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="light")
+    host = urlparse(server).netloc
+
+    def only_localhost(route):
+        if urlparse(route.request.url).netloc == host:
+            route.continue_()
+        else:
+            problems.append(f"request off the site: {route.request.url}")
+            route.abort()
+
+    context.route("**/*", only_localhost)
+    tab = context.new_page()
+    tab.on("console", lambda msg: msg.type == "error" and problems.append(f"console: {msg.text}"))
+    tab.on("pageerror", lambda exc: problems.append(f"uncaught: {exc}"))
+    yield tab
+    context.close()
+
+
+def pages():
+    """The chapter and page names that the build turns into book/NAME.html: the files of _toc.yml."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    entries = [toc["root"]]
+    stack = list(toc.get("chapters", [])) + [c for part in toc.get("parts", []) for c in part["chapters"]]
+    while stack:
+        entry = stack.pop(0)
+        entries.append(entry["file"])
+        stack.extend(entry.get("sections", []))
+    return [Path(e).name for e in entries if any((ROOT / (e + s)).is_file() for s in (".ipynb", ".md"))]
+
+
+def open_page(page, url):
+    page.goto(url, wait_until="load")
+    # MathJax loads deferred and typesets asynchronously: wait for it where the page loads it.
+    page.evaluate("async () => { if (window.MathJax?.startup?.promise) await window.MathJax.startup.promise; }")
+
+
+@pytest.mark.parametrize("name", pages())
+def test_page(page, problems, site, server, name):
+    open_page(page, f"{server}/book/{name}.html")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+    failures = list(problems)
+
+    if not page.title():
+        failures.append("the page has no title")
+
+    images = page.eval_on_selector_all(
+        "article img",
+        "imgs => imgs.map(i => ({src: i.getAttribute('src'), loaded: i.complete && i.naturalWidth > 0,"
+        " alt: (i.getAttribute('alt') || '').trim()}))",
+    )
+    failures += [f"image did not load: {i['src']}" for i in images if not i["loaded"]]
+    # Without alt text docutils writes the file name as alt: that describes nothing either.
+    failures += [
+        f"image without alt text: {i['src']}"
+        for i in images
+        if not i["alt"] or i["alt"].endswith(Path(i["src"]).name)
+    ]
+
+    math = page.eval_on_selector_all(
+        "article .math", "els => els.map(e => ({typeset: !!e.querySelector('mjx-container'), text: e.innerText}))"
+    )
+    failures += [f"math left as raw TeX: {m['text'][:80]!r}" for m in math if not m["typeset"]]
+    if not math and 'class="math notranslate' in (site / "book" / f"{name}.html").read_text():
+        failures.append("the HTML has math, but the browser found no .math element")
+
+    colab = page.eval_on_selector_all("a[href*='colab.research.google.com']", "as => as.map(a => a.href)")
+    if (ROOT / "book" / f"{name}.ipynb").is_file():
+        path = REPOSITORY.removeprefix("https://github.com/")
+        expected = f"https://colab.research.google.com/github/{path}/blob/{BRANCH}/book/{name}.ipynb"
+        if colab != [expected]:
+            failures.append(f"Colab button {colab}, expected [{expected}]")
+    elif colab:
+        failures.append(f"not a notebook, but has a Colab button: {colab}")
+
+    assert not failures, f"{name}:\n" + "\n".join(failures)
+
+
+def test_search_finds_a_chapter(page, problems, server):
+    """A word of a chapter's title, searched for, lists that chapter (Sphinx's search index and script)."""
+    name = next((n for n in pages() if (ROOT / "book" / f"{n}.ipynb").is_file()), pages()[0])
+    open_page(page, f"{server}/book/{name}.html")
+    title = page.locator("article h1").first.inner_text()
+    word = max((w.strip("¶#:,.()") for w in title.split()), key=len)
+    open_page(page, f"{server}/search.html?q={word}")
+    page.wait_for_selector("#search-results ul.search li", timeout=15_000)
+    links = page.eval_on_selector_all("#search-results ul.search li a", "as => as.map(a => a.href)")
+    page.screenshot(path=SCREENSHOTS / "search.png")
+    assert any(f"/book/{name}.html" in link for link in links), f"searching {word!r} gave {links}"
+    assert not problems, "\n".join(problems)
+
+
+def test_dark_mode_switch(page, problems, server):
+    """The theme switch turns the page dark: the data-theme attribute and the background both change."""
+    open_page(page, f"{server}/book/{pages()[0]}.html")
+
+    def state():
+        return page.evaluate(
+            "() => [document.documentElement.dataset.theme, getComputedStyle(document.body).backgroundColor]"
+        )
+
+    theme, background = state()
+    assert theme == "light"
+    switch = page.locator(".theme-switch-button:visible").first
+    for _ in range(3):  # the switch cycles through light, dark and auto
+        switch.click()
+        if state()[0] == "dark":
+            break
+    dark_theme, dark_background = state()
+    page.screenshot(path=SCREENSHOTS / "dark-mode.png")
+    assert dark_theme == "dark", f"data-theme stayed {dark_theme!r}"
+    assert dark_background != background, f"the background stayed {background} in dark mode"
+    assert not problems, "\n".join(problems)

@@ -1,0 +1,46 @@
+"""tools/run_notebooks.py (`make gpu-check`): it reports each notebook's result and fails when one fails
+or when CUDA is asked for and missing. Run here on small notebooks made for the test, on the CPU."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+import torch
+
+SCRIPT = Path(__file__).resolve().parents[1] / "tools" / "run_notebooks.py"
+
+
+def notebook(path, source):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(source)]
+    nbformat.write(nb, path)
+    return path
+
+
+def run(*args):
+    return subprocess.run([sys.executable, SCRIPT, *map(str, args)], capture_output=True, text=True, timeout=120)
+
+
+def test_reports_each_notebook_and_fails_when_one_fails(tmp_path):
+    # On the CPU the GPU is hidden from the kernels: rnntutor.setup() then picks the CPU.
+    good = notebook(tmp_path / "good.ipynb", "import os\nassert os.environ['CUDA_VISIBLE_DEVICES'] == ''")
+    bad = notebook(tmp_path / "bad.ipynb", "{}['missing']")
+    before = bad.read_text()
+    result = run(good, bad, "--device", "cpu")
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert next(line for line in lines if line.startswith("good.ipynb")).split()[1] == "pass"
+    assert next(line for line in lines if line.startswith("bad.ipynb")).split()[1] == "FAIL"
+    assert "KeyError: 'missing'" in result.stdout
+    assert lines[-1] == "1 passed, 1 failed"
+    assert bad.read_text() == before, "the notebooks on disk must stay as they are"
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA GPU")
+def test_cuda_run_stops_clearly_without_a_gpu(tmp_path):
+    result = run(notebook(tmp_path / "any.ipynb", "1"))
+    assert result.returncode == 2
+    assert "no CUDA GPU" in result.stderr

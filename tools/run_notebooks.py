@@ -1,0 +1,83 @@
+"""Execute every chapter notebook from top to bottom and report, per notebook, pass or fail and the time.
+
+    python tools/run_notebooks.py                 # on CUDA (`make gpu-check`): stops when there is no GPU
+    python tools/run_notebooks.py --device cpu    # the same on the CPU, with the GPU hidden
+
+On CUDA a notebook passes when every cell runs and it put tensors on the GPU (peak GPU memory above
+zero): a chapter that ignores ``device = rnntutor.setup()`` fails here. Outputs are not compared with the
+stored ones (a GPU changes the last digits; nbval compares them on the CPU), and the notebooks on disk
+are left unchanged. Exit status: 0 when every notebook passes, 1 when one fails, 2 when CUDA is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+ROOT = Path(__file__).resolve().parents[1]
+PEAK_MEMORY = "import torch\nprint(torch.cuda.max_memory_allocated())"
+
+
+def run(path: Path, timeout: int, cuda: bool) -> tuple[bool, float, int, str]:
+    """Execute one notebook in its own folder; return (ran, seconds, peak GPU bytes, error)."""
+    nb = nbformat.read(path, as_version=4)
+    if cuda:
+        nb.cells.append(nbformat.v4.new_code_cell(PEAK_MEMORY))
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": path.parent}})
+    start = time.perf_counter()
+    try:
+        client.execute()
+    except CellExecutionError as exc:
+        return False, time.perf_counter() - start, 0, f"{exc.ename}: {exc.evalue}"
+    except (CellTimeoutError, DeadKernelError) as exc:
+        return False, time.perf_counter() - start, 0, f"{type(exc).__name__}: {exc}"
+    seconds = time.perf_counter() - start
+    peak = int("".join(out.get("text", "") for out in nb.cells[-1].outputs).strip()) if cuda else 0
+    return True, seconds, peak, ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: every book/*.ipynb")
+    parser.add_argument("--device", choices=("cuda", "cpu"), default="cuda")
+    parser.add_argument("--timeout", type=int, default=600, help="seconds allowed for one cell")
+    args = parser.parse_args(argv)
+    notebooks = args.notebooks or sorted((ROOT / "book").glob("*.ipynb"))
+    if not notebooks:
+        parser.error("no notebooks found in book/")
+
+    if args.device == "cpu":
+        os.environ["CUDA_VISIBLE_DEVICES"] = ""  # the kernels inherit it: rnntutor.setup() then picks the CPU
+    else:
+        import torch
+
+        if not torch.cuda.is_available():
+            print(f"no CUDA GPU: torch {torch.__version__} (CUDA build {torch.version.cuda}) sees none here; "
+                  "run on a machine with a GPU, or pass --device cpu", file=sys.stderr)
+            return 2
+        print(f"GPU: {torch.cuda.get_device_name(0)}, torch {torch.__version__}, CUDA {torch.version.cuda}")
+
+    failed = 0
+    print(f"{'notebook':<36} {'result':<6} {'seconds':>8} {'peak GPU MiB':>13}")
+    for path in notebooks:
+        ran, seconds, peak, error = run(path, args.timeout, cuda=args.device == "cuda")
+        if ran and args.device == "cuda" and peak == 0:
+            ran, error = False, "ran, but put nothing on the GPU (does it use device = rnntutor.setup()?)"
+        failed += not ran
+        memory = f"{peak / 2**20:13.1f}" if args.device == "cuda" else f"{'-':>13}"
+        print(f"{path.name:<36} {'pass' if ran else 'FAIL':<6} {seconds:8.1f} {memory}", flush=True)
+        if error:
+            print(f"    {error}")
+    print(f"{len(notebooks) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
