@@ -81,7 +81,7 @@ def browser():
 
 @pytest.fixture()
 def problems():
-    """What went wrong on the page: console errors, uncaught exceptions, requests off the site."""
+    """What went wrong on the page: console errors, uncaught exceptions, failed or off-site requests."""
     return []
 
 
@@ -102,6 +102,7 @@ def page(browser, server, problems):
     tab = context.new_page()
     tab.on("console", lambda msg: msg.type == "error" and problems.append(f"console: {msg.text}"))
     tab.on("pageerror", lambda exc: problems.append(f"uncaught: {exc}"))
+    tab.on("response", lambda r: r.status >= 400 and problems.append(f"HTTP {r.status}: {r.url}"))
     yield tab
     context.close()
 
