@@ -73,6 +73,8 @@ def browser():
     if not Path(CHROMIUM).is_file():
         pytest.fail(f"no Chromium at {CHROMIUM}: install Debian's chromium (apt-get install chromium) "
                     "or set CHROMIUM to a Chromium executable")
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)  # no screenshot of a page that is gone
+    SCREENSHOTS.mkdir(parents=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield browser
@@ -128,7 +130,6 @@ def open_page(page, url):
 @pytest.mark.parametrize("name", pages())
 def test_page(page, problems, site, server, name):
     open_page(page, f"{server}/book/{name}.html")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
     failures = list(problems)
 
