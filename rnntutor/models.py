@@ -1,4 +1,5 @@
-"""Small whole models built from the package's layers: a recurrent model and a fixed-window model.
+"""Small whole models built from the package's layers: a recurrent model, a fixed-window model, and a recurrent
+model with its own weights at every step.
 
 Chapter 1 ("Why recurrent networks") sets them against each other; later chapters reuse them.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .cells import RNNCell
 from .layers import GRU, LSTM, RNN
 
 RECURRENT_LAYERS = {"rnn": RNN, "gru": GRU, "lstm": LSTM}
@@ -55,3 +57,37 @@ class WindowModel(nn.Module):
         missing = self.window - x.shape[1]
         last = nn.functional.pad(x, (0, 0, missing, 0)) if missing > 0 else x[:, -self.window :]
         return self.net(last.flatten(1))
+
+
+class UnsharedRNN(nn.Module):
+    r"""A recurrent network with its own weights at every step (chapter 3, "Parameter sharing").
+
+    Step :math:`t` has its own cell, :math:`h_t = \tanh(W_{ih}^{(t)} x_t + b_{ih}^{(t)} + W_{hh}^{(t)} h_{t-1}
+    + b_{hh}^{(t)})`, and the answer is read at the last step, :math:`y = W_{hy} h_T + b_y`, as in
+    :class:`SequenceModel`. Its size grows with ``length``, and it runs only on sequences of exactly
+    ``length`` steps: there are no weights for any other step. With the same weights at every step it is
+    ``SequenceModel("rnn", ...)``.
+    """
+
+    def __init__(self, length: int, input_size: int, hidden_size: int, output_size: int):
+        super().__init__()
+        if not isinstance(length, int) or isinstance(length, bool) or length < 1:
+            raise ValueError(f"length must be a positive int, got {length!r}")
+        self.length = length
+        self.input_size = input_size
+        self.cells = nn.ModuleList(RNNCell(input_size, hidden_size) for _ in range(length))
+        self.head = nn.Linear(hidden_size, output_size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not isinstance(x, torch.Tensor) or x.dim() != 3 or x.shape[2] != self.input_size:
+            got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+            raise ValueError(f"expected input of shape (batch, {self.length}, {self.input_size}), got {got}")
+        if x.shape[1] != self.length:
+            raise ValueError(
+                f"UnsharedRNN has weights for exactly {self.length} steps and cannot run on a sequence of "
+                f"{x.shape[1]} steps; a model that shares its weights across steps (SequenceModel) runs on any length"
+            )
+        h = None
+        for x_t, cell in zip(x.unbind(1), self.cells, strict=True):
+            h = cell(x_t, h)
+        return self.head(h)

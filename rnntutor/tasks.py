@@ -1,4 +1,4 @@
-"""Sequence tasks that need memory, generated on the fly (chapters 1 and 7).
+"""Sequence tasks that need memory, generated on the fly (chapters 1, 2, 3 and 7).
 
 Every generator takes a ``torch.Generator`` so that a batch is reproducible, and returns inputs in the
 batch-first layout ``(batch, length, features)``.
@@ -30,6 +30,52 @@ def first_symbol(batch: int, length: int, symbols: int = 4, generator: torch.Gen
     tokens = torch.randint(symbols, (batch, length), generator=generator)
     x = torch.nn.functional.one_hot(tokens, symbols).float()
     return x, tokens[:, 0]
+
+
+def marked_symbol(batch: int, length: int, symbols: int = 4, generator: torch.Generator | None = None):
+    """Report the one marked symbol among distractors (chapter 5, "The GRU": attend to the dog, ignore the rest).
+
+    Each step carries a symbol drawn uniformly from ``symbols`` values, one-hot encoded, and a marker: a
+    last feature that is 1 at exactly one step, drawn uniformly from the ``length`` steps, and 0 at every
+    other. The target, asked for after the last step, is the symbol at the marked step; every other symbol
+    is a distractor. A model must let the marked symbol into its state, keep it through the distractors
+    that follow, and ignore those that came before. Without memory the best guess is the last symbol,
+    right with probability ``1 / length + (1 - 1 / length) / symbols``.
+
+    Returns ``x`` of shape ``(batch, length, symbols + 1)`` (float32; the marker is ``x[..., -1]``, so
+    ``x[..., -1].argmax(1)`` is the marked step) and ``y`` of shape ``(batch,)`` (int64).
+    """
+    _check_positive(batch=batch, length=length, symbols=symbols)
+    if symbols < 2:
+        raise ValueError(f"symbols must be at least 2, got {symbols}")
+    tokens = torch.randint(symbols, (batch, length), generator=generator)
+    marked = torch.randint(length, (batch,), generator=generator)
+    marker = torch.nn.functional.one_hot(marked, length).float().unsqueeze(-1)
+    x = torch.cat([torch.nn.functional.one_hot(tokens, symbols).float(), marker], dim=-1)
+    return x, tokens.gather(1, marked.unsqueeze(1)).squeeze(1)
+
+
+def switch(batch: int, length: int, p: float = 0.2, generator: torch.Generator | None = None,
+           every_step: bool = False):
+    """Remember the position of a switch (chapters 2 and 3, "The recurrent neuron" and "Parameter sharing").
+
+    At each step the input is a command: ``+1`` (turn on) with probability ``p``, ``-1`` (turn off) with
+    probability ``p``, else ``0`` (leave it). The switch starts off. The target is 1 when the switch is on
+    after the last step, 0 when it is off: the last nonzero command, however far back it lies. The rule is
+    the same at every step, so a model that learns it for one length has learned it for all.
+
+    Returns ``x`` of shape ``(batch, length, 1)`` (float32) and ``y`` of shape ``(batch,)`` (int64), or with
+    ``every_step=True`` the position after every step, ``(batch, length)``.
+    """
+    _check_positive(batch=batch, length=length)
+    if isinstance(p, bool) or not isinstance(p, int | float) or not 0 < p <= 0.5:
+        raise ValueError(f"p must be a number in (0, 0.5], got {p!r}")
+    u = torch.rand(batch, length, generator=generator)
+    commands = (u < p).float() - ((u >= p) & (u < 2 * p)).float()
+    steps = torch.arange(length).expand(batch, length)
+    last = torch.where(commands != 0, steps, -1).cummax(dim=1).values  # where the last command so far was
+    on = (last >= 0) & (commands.gather(1, last.clamp(min=0)) > 0)
+    return commands.unsqueeze(-1), (on.long() if every_step else on[:, -1].long())
 
 
 def marked_symbol(batch: int, length: int, symbols: int = 4, generator: torch.Generator | None = None):
