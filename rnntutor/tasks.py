@@ -32,29 +32,6 @@ def first_symbol(batch: int, length: int, symbols: int = 4, generator: torch.Gen
     return x, tokens[:, 0]
 
 
-def marked_symbol(batch: int, length: int, symbols: int = 4, generator: torch.Generator | None = None):
-    """Report the one marked symbol among distractors (chapter 5, "The GRU": attend to the dog, ignore the rest).
-
-    Each step carries a symbol drawn uniformly from ``symbols`` values, one-hot encoded, and a marker: a
-    last feature that is 1 at exactly one step, drawn uniformly from the ``length`` steps, and 0 at every
-    other. The target, asked for after the last step, is the symbol at the marked step; every other symbol
-    is a distractor. A model must let the marked symbol into its state, keep it through the distractors
-    that follow, and ignore those that came before. Without memory the best guess is the last symbol,
-    right with probability ``1 / length + (1 - 1 / length) / symbols``.
-
-    Returns ``x`` of shape ``(batch, length, symbols + 1)`` (float32; the marker is ``x[..., -1]``, so
-    ``x[..., -1].argmax(1)`` is the marked step) and ``y`` of shape ``(batch,)`` (int64).
-    """
-    _check_positive(batch=batch, length=length, symbols=symbols)
-    if symbols < 2:
-        raise ValueError(f"symbols must be at least 2, got {symbols}")
-    tokens = torch.randint(symbols, (batch, length), generator=generator)
-    marked = torch.randint(length, (batch,), generator=generator)
-    marker = torch.nn.functional.one_hot(marked, length).float().unsqueeze(-1)
-    x = torch.cat([torch.nn.functional.one_hot(tokens, symbols).float(), marker], dim=-1)
-    return x, tokens.gather(1, marked.unsqueeze(1)).squeeze(1)
-
-
 def switch(batch: int, length: int, p: float = 0.2, generator: torch.Generator | None = None,
            every_step: bool = False):
     """Remember the position of a switch (chapters 2 and 3, "The recurrent neuron" and "Parameter sharing").
