@@ -3,15 +3,30 @@
 The package behind the rnntutor book. ``device = rnntutor.setup()`` starts every chapter.
 """
 
+from .baselines import all_baselines
 from .cells import ChoGRUCell, GRUCell, LSTMCell, RNNCell
 from .data import DataError, load_airline, read_series
 from .display import show_source
+from .forecast import RecurrentForecaster, fit_forecaster, windows
 from .layers import GRU, LSTM, RNN
+from .metrics import Forecasts, evaluation_table, mae, mape, rmse
 from .runtime import pick_device, seed_everything, setup
+from .train import History, fit
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Forecasts",
+    "History",
+    "RecurrentForecaster",
+    "all_baselines",
+    "evaluation_table",
+    "fit",
+    "fit_forecaster",
+    "mae",
+    "mape",
+    "rmse",
+    "windows",
     "ChoGRUCell",
     "DataError",
     "GRU",

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import csv
+import warnings
 from importlib import resources
 from pathlib import Path
 
@@ -17,34 +18,54 @@ class DataError(ValueError):
     """A data file that cannot be read as the series that was asked for."""
 
 
-def read_series(path, column=1, date_column=0) -> tuple[np.ndarray, np.ndarray]:
+#: Cells that :func:`read_series` reads as "no value" when asked to drop missing values (any case).
+MISSING = frozenset({"", "na", "n/a", "nan", "null", "none"})
+
+
+def read_series(path, column=1, date_column=0, *, drop_missing=False) -> tuple[np.ndarray, np.ndarray]:
     """Read one numeric column of a CSV file with a header row.
 
     ``column`` and ``date_column`` are a header name or a 0-based index; ``date_column=None`` reads no
     dates. Returns ``(dates, values)``: dates as strings (or ``None``) and values as float64.
-    Raises :class:`DataError` for a missing file, an unknown column or a value that is not a number.
+    Empty rows are skipped. With ``drop_missing=True``, rows whose value is missing (empty, ``NA``,
+    ``NaN``, ``null``, ...) are skipped too, and a warning says how many rows were dropped and which.
+    Raises :class:`DataError` for a missing or unreadable file, an unknown column or a value that is not
+    a number.
     """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"no such file: {path}")
-    with path.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.reader(handle))
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise DataError(f"{path}: not a readable CSV text file ({exc})") from None
     if len(rows) < 2:
         raise DataError(f"{path}: expected a header row and at least one data row, found {len(rows)} rows")
-    header, body = rows[0], [row for row in rows[1:] if any(cell.strip() for cell in row)]
+    header = rows[0]
     value_index = _column_index(header, column, path)
     date_index = None if date_column is None else _column_index(header, date_column, path)
-    values = []
-    for line, row in enumerate(body, start=2):
+    dates, values, dropped = [], [], []
+    for line, row in enumerate(rows[1:], start=2):
         cell = row[value_index].strip() if value_index < len(row) else ""
+        if not any(c.strip() for c in row) or (drop_missing and cell.lower() in MISSING):
+            dropped.append(line)
+            continue
         try:
             values.append(float(cell))
         except ValueError:
             raise DataError(
                 f"{path}, row {line}: column {header[value_index]!r} must hold numbers, found {cell!r}"
             ) from None
-    dates = None if date_index is None else np.array([row[date_index].strip() for row in body])
-    return dates, np.array(values, dtype=np.float64)
+        if date_index is not None:
+            dates.append(row[date_index].strip() if date_index < len(row) else "")
+    if not values:
+        raise DataError(f"{path}: column {header[value_index]!r} holds no values")
+    if drop_missing and dropped:
+        shown = ", ".join(map(str, dropped[:10])) + (", ..." if len(dropped) > 10 else "")
+        warnings.warn(f"{path}: dropped {len(dropped)} empty row{'s' * (len(dropped) > 1)} or rows with no "
+                      f"value in column {header[value_index]!r} (rows {shown})", stacklevel=2)
+    return (None if date_index is None else np.array(dates)), np.array(values, dtype=np.float64)
 
 
 def _column_index(header: list[str], column, path: Path) -> int:

@@ -12,3 +12,8 @@ __all__ = ["CheckResult", "check_gru_step", "check_lstm_step", "check_rnn_step"]
 from .window_model import check_last_window  # noqa: E402
 
 __all__ += ["check_last_window"]
+from .bptt import check_state_gradients  # noqa: E402
+from .sharing import check_whh_gradient  # noqa: E402
+from .unrolling import check_rnn_forward  # noqa: E402
+
+__all__ += ["check_rnn_forward", "check_state_gradients", "check_whh_gradient"]

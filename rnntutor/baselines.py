@@ -1,0 +1,117 @@
+"""The forecasts a network has to beat (chapter 8, "Forecasting"), after Hyndman and Athanasopoulos.
+
+Every baseline forecasts the test values ``y[start:]`` of a series with season length ``m`` twice: one
+step ahead from the true values before each month, and ``h`` steps ahead from ``y[:start]`` alone
+(``T = start``, ``h = 1, 2, ...``):
+
+    naive            yhat_t = y_{t-1}                              yhat_{T+h} = y_{T-1}
+    seasonal naive   yhat_t = y_{t-m}                              yhat_{T+h} = y_{T-1+h-m(floor((h-1)/m)+1)}
+    drift            yhat_t = y_{t-1} + (y_{t-1} - y_0) / (t-1)    yhat_{T+h} = y_{T-1} + h (y_{T-1} - y_0) / (T-1)
+    SARIMA           (0,1,1)(0,1,1)_m on log y (Box and Jenkins' airline model), fitted on y[:start]
+    Holt-Winters     additive trend, multiplicative season, fitted on y[:start]
+
+The two statistical models are fitted once on the training part; their one-step forecasts then run the
+same fitted equations over the test months. Their matrices are tiny, so they run on one BLAS thread:
+more threads only wait for each other (ten times slower on a busy machine).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .metrics import Forecasts
+
+
+def _check(y, start: int, season: int, steps: int | None) -> tuple[np.ndarray, int]:
+    y = np.asarray(y, dtype=float)
+    if y.ndim != 1:
+        raise ValueError(f"expected a 1-D series, got shape {y.shape}")
+    if not isinstance(season, int) or isinstance(season, bool) or season < 1:
+        raise ValueError(f"season must be a positive int, got {season!r}")
+    if not isinstance(start, int) or not max(season, 2) <= start <= len(y):
+        raise ValueError(f"start must be an int from {max(season, 2)} to {len(y)} (the series length), "
+                         f"got {start!r}")
+    steps = len(y) - start if steps is None else steps
+    if not isinstance(steps, int) or steps < 0:
+        raise ValueError(f"steps must be a non-negative int, got {steps!r}")
+    return y, steps
+
+
+def naive(y, start: int, season: int = 1, steps: int | None = None) -> Forecasts:
+    """Last value: ``yhat_t = y_{t-1}``; ``steps`` multi-step forecasts (default: to the end of ``y``)."""
+    y, steps = _check(y, start, season, steps)
+    return Forecasts(y[start - 1 : -1], np.full(steps, y[start - 1]))
+
+
+def seasonal_naive(y, start: int, season: int, steps: int | None = None) -> Forecasts:
+    """Same month last season: ``yhat_t = y_{t-m}``; multi-step repeats the last training season."""
+    y, steps = _check(y, start, season, steps)
+    last_season = y[start - season : start]
+    return Forecasts(y[start - season : len(y) - season], np.resize(last_season, steps))
+
+
+def drift(y, start: int, season: int = 1, steps: int | None = None) -> Forecasts:
+    """Last value plus the mean change so far: the line from the first to the last known value, extended."""
+    y, steps = _check(y, start, season, steps)
+    t = np.arange(start, len(y))
+    one_step = y[t - 1] + (y[t - 1] - y[0]) / (t - 1)
+    slope = (y[start - 1] - y[0]) / (start - 1)
+    return Forecasts(one_step, y[start - 1] + slope * np.arange(1, steps + 1))
+
+
+def sarima(y, start: int, season: int, steps: int | None = None) -> Forecasts:
+    """SARIMA (0,1,1)(0,1,1)_m, on ``log y`` when every training value is positive; forecasts are ``exp``
+    of the forecast log (the median, not the mean). A season of 1 gives ARIMA (0,1,1)."""
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+    from threadpoolctl import threadpool_limits
+
+    y, steps = _check(y, start, season, steps)
+    log = bool(np.all(y[:start] > 0))
+    z = np.log(y) if log else y
+    seasonal_order = (0, 1, 1, season) if season > 1 else (0, 0, 0, 0)
+    with threadpool_limits(limits=1, user_api="blas"):
+        fitted = SARIMAX(z[:start], order=(0, 1, 1), seasonal_order=seasonal_order).fit(disp=False)
+        one_step = fitted.append(z[start:]).fittedvalues[start:] if start < len(y) else np.empty(0)
+        multi_step = fitted.forecast(steps) if steps else np.empty(0)
+    back = np.exp if log else np.asarray
+    return Forecasts(back(np.asarray(one_step)), back(np.asarray(multi_step)))
+
+
+def holt_winters(y, start: int, season: int, steps: int | None = None) -> Forecasts:
+    """Holt-Winters: additive trend, multiplicative season (additive when some training value is not
+    positive); Holt's linear trend for a season of 1."""
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+    from threadpoolctl import threadpool_limits
+
+    y, steps = _check(y, start, season, steps)
+    shape = {"trend": "add", "seasonal": None}
+    if season > 1:
+        shape.update(seasonal="mul" if np.all(y[:start] > 0) else "add", seasonal_periods=season)
+    with threadpool_limits(limits=1, user_api="blas"):
+        fitted = ExponentialSmoothing(y[:start], **shape).fit()
+    p = fitted.params
+    known = {"initial_level": p["initial_level"], "initial_trend": p["initial_trend"]}
+    smoothing = {"smoothing_level": p["smoothing_level"], "smoothing_trend": p["smoothing_trend"]}
+    if season > 1:
+        known["initial_seasonal"] = p["initial_seasons"]
+        smoothing["smoothing_seasonal"] = p["smoothing_seasonal"]
+    rerun = ExponentialSmoothing(y, initialization_method="known", **shape, **known).fit(
+        optimized=False, **smoothing
+    )
+    multi_step = fitted.forecast(steps) if steps else np.empty(0)
+    return Forecasts(np.asarray(rerun.fittedvalues[start:]), np.asarray(multi_step))
+
+
+BASELINES = {
+    "naive": naive,
+    "seasonal naive": seasonal_naive,
+    "drift": drift,
+    "SARIMA": sarima,
+    "Holt-Winters": holt_winters,
+}
+
+
+def all_baselines(y, start: int, season: int, steps: int | None = None) -> dict[str, Forecasts]:
+    """The forecasts of every baseline in :data:`BASELINES`, by name."""
+    return {name: method(y, start, season, steps) for name, method in BASELINES.items()}
+

@@ -1,0 +1,200 @@
+"""Forecasting a series with a recurrent network, done right (chapter 8, "Forecasting").
+
+The network never sees raw values. A series ``y`` with season length ``m`` becomes its seasonal growth
+
+    v_t = g(y_t) - g(y_{t-m}),      g = log when every training value is positive, else the identity,
+
+scaled to ``[0, 1]`` by the minimum and maximum of the *training* part only. Windows of the last ``w``
+growths predict the next one, and the forecast goes back to the series' units:
+
+    yhat_t = g^{-1}(g(y_{t-m}) + vhat_t),      vhat_t = f(v_{t-w}, ..., v_{t-1})
+
+``f`` is an LSTM or GRU read at its last step, with a linear head, trained on mini-batches with a
+validation tail and early stopping. One-step forecasts use the true values before each month; recursive
+multi-step forecasts feed the model its own forecasts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from .metrics import Forecasts
+from .models import SequenceModel
+from .runtime import seed_everything
+from .train import History, fit
+
+
+def windows(series, lookback: int, horizon: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Cut ``series`` into look-back windows and targets ``horizon`` steps after each window's end.
+
+    ``X[i] = series[i : i + lookback]`` and ``y[i] = series[i + lookback + horizon - 1]``, for every ``i``
+    whose target lies inside the series: ``len(series) - lookback - horizon + 1`` pairs.
+    """
+    series = np.asarray(series)
+    for name, value in (("lookback", lookback), ("horizon", horizon)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    count = len(series) - lookback - horizon + 1
+    if series.ndim != 1 or count < 1:
+        raise ValueError(f"need a 1-D series longer than lookback + horizon - 1 = {lookback + horizon - 1}, "
+                         f"got shape {series.shape}")
+    X = np.lib.stride_tricks.sliding_window_view(series, lookback)[:count]
+    return X.copy(), series[lookback + horizon - 1 :].copy()
+
+
+class MinMaxScaler:
+    """``z = (x - min) / (max - min)`` with ``min`` and ``max`` taken from the data given to :meth:`fit`
+    (the training part only, so that nothing of the test period leaks into training)."""
+
+    def fit(self, x) -> MinMaxScaler:
+        x = np.asarray(x, dtype=float)
+        if x.size == 0 or not np.all(np.isfinite(x)):
+            raise ValueError("MinMaxScaler.fit needs a non-empty array of finite numbers")
+        self.low, self.high = float(x.min()), float(x.max())
+        if self.high == self.low:
+            raise ValueError(f"cannot scale a constant series (every value is {self.low})")
+        return self
+
+    def transform(self, x) -> np.ndarray:
+        return (np.asarray(x, dtype=float) - self.low) / (self.high - self.low)
+
+    def inverse(self, z) -> np.ndarray:
+        return np.asarray(z, dtype=float) * (self.high - self.low) + self.low
+
+
+@dataclass
+class SeasonalDifference:
+    """``v_t = g(y_t) - g(y_{t-lag})`` with ``g = log`` when ``log`` is true; :meth:`undo` inverts it."""
+
+    lag: int
+    log: bool
+
+    def g(self, y) -> np.ndarray:
+        return np.log(y) if self.log else np.asarray(y, dtype=float)
+
+    def apply(self, y) -> np.ndarray:
+        """The growths ``v``, aligned with ``y``: ``v[t]`` for ``t >= lag``, NaN before."""
+        gy = self.g(y)
+        return np.concatenate([np.full(self.lag, np.nan), gy[self.lag :] - gy[: -self.lag]])
+
+    def undo(self, v, y_lagged) -> np.ndarray:
+        """``y_t = g^{-1}(g(y_{t-lag}) + v_t)``."""
+        level = self.g(y_lagged) + v
+        return np.exp(level) if self.log else level
+
+
+@dataclass
+class RecurrentForecaster:
+    """A trained recurrent forecaster: the network and the transforms fitted on the training part."""
+
+    model: nn.Module
+    transform: SeasonalDifference
+    scaler: MinMaxScaler
+    window: int
+    history: History
+
+    def _predict(self, growth_windows: np.ndarray) -> np.ndarray:
+        """Growths ``vhat`` for windows of scaled growths, shape ``(n, window)``."""
+        self.model.eval()
+        device = next(self.model.parameters()).device
+        x = torch.as_tensor(growth_windows, dtype=torch.float32, device=device).unsqueeze(-1)
+        with torch.no_grad():
+            return self.scaler.inverse(self.model(x).squeeze(-1).cpu().numpy())
+
+    def _check_start(self, y, start) -> np.ndarray:
+        y = np.asarray(y, dtype=float)
+        first = self.transform.lag + self.window
+        if not isinstance(start, int) or not first <= start <= len(y):
+            raise ValueError(f"start must be an int from season + window = {first} to len(y) = {len(y)}, "
+                             f"got {start!r}")
+        return y
+
+    def one_step(self, y, start: int) -> np.ndarray:
+        """Forecasts of ``y[start:]``, each from the true values before it."""
+        y = self._check_start(y, start)
+        z = self.scaler.transform(self.transform.apply(y))
+        t = np.arange(start, len(y))
+        vhat = self._predict(z[t[:, None] - self.window + np.arange(self.window)])
+        return self.transform.undo(vhat, y[t - self.transform.lag])
+
+    def recursive(self, y, start: int, steps: int) -> np.ndarray:
+        """Forecasts of the ``steps`` values after ``y[:start]``, each fed back as the next input."""
+        y = self._check_start(y, start)[:start]
+        if not isinstance(steps, int) or steps < 0:
+            raise ValueError(f"steps must be a non-negative int, got {steps!r}")
+        lag = self.transform.lag
+        levels = list(y)
+        z = list(self.scaler.transform(self.transform.apply(y)))
+        for _ in range(steps):
+            vhat = self._predict(np.array([z[-self.window :]]))[0]
+            levels.append(float(self.transform.undo(vhat, levels[-lag])))
+            z.append(float(self.scaler.transform(vhat)))
+        return np.array(levels[start:])
+
+    def forecasts(self, y, start: int) -> Forecasts:
+        """One-step and recursive multi-step forecasts of ``y[start:]``."""
+        return Forecasts(self.one_step(y, start), self.recursive(y, start, len(y) - start))
+
+
+def fit_forecaster(
+    y_train,
+    *,
+    season: int = 12,
+    window: int | None = None,
+    cell: str = "lstm",
+    hidden_size: int = 16,
+    val_size: int | None = None,
+    epochs: int = 300,
+    lr: float = 0.01,
+    batch_size: int = 16,
+    patience: int = 30,
+    seed: int = 0,
+    device: torch.device | str | None = None,
+    progress: bool = False,
+) -> RecurrentForecaster:
+    """Train a recurrent forecaster on ``y_train`` (the training part only) and return it.
+
+    ``window`` defaults to ``season + 1`` growths; the last ``val_size`` windows (default: one season)
+    are held out for early stopping, and the weights of the epoch with the lowest validation loss are
+    kept. ``cell`` is ``"lstm"`` or ``"gru"`` (the package's own layers); ``seed`` fixes the initial weights
+    and the order of the mini-batches.
+    """
+    y_train = np.asarray(y_train, dtype=float)
+    window = season + 1 if window is None else window
+    val_size = max(season, 2) if val_size is None else val_size
+    for name, value in (("season", season), ("window", window), ("val_size", val_size)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    if y_train.ndim != 1 or not np.all(np.isfinite(y_train)):
+        raise ValueError(f"y_train must be a 1-D array of finite numbers, got shape {y_train.shape}")
+    needed = min_train_length(season, window, val_size)
+    if len(y_train) < needed:
+        raise ValueError(f"the training part has {len(y_train)} values; season {season} + window {window} + "
+                         f"validation {val_size} + {MIN_TRAIN_WINDOWS} training windows need {needed}")
+    transform = SeasonalDifference(season, log=bool(np.all(y_train > 0)))
+    growth = transform.apply(y_train)[season:]
+    scaler = MinMaxScaler().fit(growth)
+    X, target = (torch.as_tensor(a, dtype=torch.float32) for a in windows(scaler.transform(growth), window))
+    X, target = X.unsqueeze(-1), target.unsqueeze(-1)
+    seed_everything(seed)
+    model = SequenceModel(cell, input_size=1, hidden_size=hidden_size, output_size=1)
+    history = fit(
+        model, nn.functional.mse_loss, (X[:-val_size], target[:-val_size]),
+        val=(X[-val_size:], target[-val_size:]), epochs=epochs, lr=lr, batch_size=batch_size,
+        patience=patience, device=device, progress=progress,
+    )
+    return RecurrentForecaster(model, transform, scaler, window, history)
+
+
+#: The fewest training windows :func:`fit_forecaster` accepts besides the validation tail.
+MIN_TRAIN_WINDOWS = 8
+
+
+def min_train_length(season: int, window: int, val_size: int) -> int:
+    """Fewest training values that leave ``MIN_TRAIN_WINDOWS`` windows after the validation tail."""
+    return season + window + val_size + MIN_TRAIN_WINDOWS
+

@@ -1,0 +1,205 @@
+"""One training loop for every chapter: mini-batches, optional gradient clipping, early stopping.
+
+Each step is plain gradient descent on the mean loss of a batch,
+
+    theta <- theta - lr * step(grad L(theta)),    grad clipped to  g * min(1, c / ||g||)  when c is given,
+
+and the loop only adds the bookkeeping that chapters measure: the loss of every epoch, the validation
+loss, the gradient norm of every step (before clipping), and the epoch with the best validation loss,
+whose weights are put back at the end.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from .runtime import seed_everything
+
+
+@dataclass
+class History:
+    """What :func:`fit` measured.
+
+    ``train_loss[e]`` is the mean training loss of epoch ``e`` (weighted by batch size), ``val_loss[e]``
+    the loss on the validation data after that epoch, ``grad_norms`` the global gradient norm
+    ``||g||_2`` of every step before clipping. ``best_epoch`` (0-based) is the epoch whose weights the
+    model holds at the end when validation data were given. ``stopped_early`` says that patience ran
+    out; ``diverged`` that the training loss stopped being a finite number.
+    """
+
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    grad_norms: list[float] = field(default_factory=list)
+    best_epoch: int | None = None
+    stopped_early: bool = False
+    diverged: bool = False
+
+    @property
+    def epochs(self) -> int:
+        """Number of epochs that ran."""
+        return len(self.train_loss)
+
+    @property
+    def best_val_loss(self) -> float | None:
+        """Validation loss of the best epoch (``None`` without validation data)."""
+        return None if self.best_epoch is None else self.val_loss[self.best_epoch]
+
+
+def fit(
+    model: nn.Module,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    data,
+    *,
+    epochs: int,
+    lr: float | None = None,
+    optimizer: torch.optim.Optimizer | type | None = None,
+    batch_size: int | None = None,
+    clip_norm: float | None = None,
+    val: tuple[torch.Tensor, torch.Tensor] | None = None,
+    patience: int | None = None,
+    seed: int | None = None,
+    device: torch.device | str | None = None,
+    progress: bool = False,
+) -> History:
+    """Train ``model`` to lower ``loss_fn(model(x), y)`` and return its :class:`History`.
+
+    ``data`` is either a pair of tensors ``(X, y)`` with samples along the first axis, cut into shuffled
+    mini-batches of ``batch_size`` (all samples at once when ``None``), or a re-iterable of ``(x, y)``
+    batches (a list, a ``DataLoader``) that is walked once per epoch.
+    The optimizer is Adam with learning rate ``lr`` unless ``optimizer`` is given: an optimizer instance,
+    or an optimizer class that is called with the model's parameters and ``lr``.
+    ``clip_norm`` rescales the gradient to at most that global norm before each step.
+    ``val = (X_val, y_val)`` is evaluated after every epoch; the weights of the best epoch are restored at
+    the end, and training stops after ``patience`` epochs without improvement.
+    ``seed`` seeds every generator first (shuffling, dropout); ``device`` moves the model and the batches;
+    ``progress`` shows a tqdm bar (off by default, so stored notebook outputs stay the same).
+    """
+    opt = _check_args(model, epochs, lr, optimizer, batch_size, clip_norm, val, patience)
+    if seed is not None:
+        seed_everything(seed)
+    if device is not None:
+        model.to(device)
+    device = next(model.parameters()).device
+    batches = _batcher(data, batch_size)
+    history = History()
+    best_state = None
+    params = [p for p in model.parameters() if p.requires_grad]
+
+    epoch_range = range(epochs)
+    if progress:
+        from tqdm.auto import tqdm
+
+        epoch_range = tqdm(epoch_range, desc="epochs")
+    for epoch in epoch_range:
+        model.train()
+        total, count = 0.0, 0
+        for x, y in batches():
+            x, y = x.to(device), y.to(device)
+            loss = loss_fn(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            if clip_norm is None:
+                norm = torch.nn.utils.get_total_norm([p.grad for p in params if p.grad is not None])
+            else:
+                norm = torch.nn.utils.clip_grad_norm_(params, clip_norm)
+            opt.step()
+            history.grad_norms.append(float(norm))
+            total += loss.item() * len(x)
+            count += len(x)
+        history.train_loss.append(total / count)
+        if not math.isfinite(history.train_loss[-1]):
+            history.diverged = True
+            break
+        if val is not None:
+            history.val_loss.append(evaluate(model, loss_fn, val, device=device))
+            if history.best_epoch is None or history.val_loss[-1] < history.best_val_loss:
+                history.best_epoch = epoch
+                best_state = copy.deepcopy(model.state_dict())
+            elif patience is not None and epoch - history.best_epoch >= patience:
+                history.stopped_early = True
+                break
+        if progress:
+            postfix = {"loss": f"{history.train_loss[-1]:.4g}"}
+            if val is not None:
+                postfix["val"] = f"{history.val_loss[-1]:.4g}"
+            epoch_range.set_postfix(postfix)
+    if progress:
+        epoch_range.close()
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    return history
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, loss_fn, data: tuple[torch.Tensor, torch.Tensor], device=None) -> float:
+    """Loss of ``model`` on ``data = (X, y)`` in evaluation mode (no dropout, no gradient)."""
+    x, y = data
+    device = device or next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    loss = loss_fn(model(x.to(device)), y.to(device)).item()
+    model.train(was_training)
+    return loss
+
+
+def _batcher(data, batch_size: int | None) -> Callable[[], Iterable]:
+    """A function that returns one epoch's batches."""
+    if isinstance(data, tuple | list) and len(data) == 2 and all(torch.is_tensor(t) for t in data):
+        x, y = data
+        if len(x) != len(y):
+            raise ValueError(f"X and y must hold the same number of samples, got {len(x)} and {len(y)}")
+        if len(x) == 0:
+            raise ValueError("the training data is empty")
+        size = len(x) if batch_size is None else batch_size
+
+        def shuffled():
+            order = torch.randperm(len(x))
+            return ((x[idx], y[idx]) for idx in order.split(size))
+
+        return shuffled
+    if batch_size is not None:
+        raise ValueError("batch_size applies to (X, y) tensors; an iterable of batches is used as it comes")
+    if iter(data) is data:
+        raise TypeError("data must be (X, y) tensors or a re-iterable of (x, y) batches such as a list or a "
+                        f"DataLoader; a {type(data).__name__} can be walked only once")
+    return lambda: data
+
+
+def _check_args(model, epochs, lr, optimizer, batch_size, clip_norm, val, patience) -> torch.optim.Optimizer:
+    """Validate the arguments of :func:`fit` and return the optimizer to use."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not any(p.requires_grad for p in model.parameters()):
+        raise ValueError("model has no trainable parameters")
+    for name, value in (("epochs", epochs), ("batch_size", batch_size), ("patience", patience)):
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    if clip_norm is not None and not clip_norm > 0:
+        raise ValueError(f"clip_norm must be a positive number, got {clip_norm!r}")
+    if patience is not None and val is None:
+        raise ValueError("patience needs validation data: pass val=(X_val, y_val)")
+    if val is not None and not (isinstance(val, tuple | list) and len(val) == 2
+                                and all(torch.is_tensor(t) for t in val)):
+        raise TypeError("val must be a pair of tensors (X_val, y_val)")
+    if lr is not None and not lr > 0:
+        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    if isinstance(optimizer, torch.optim.Optimizer):
+        if lr is not None:
+            raise ValueError("give either lr or an optimizer instance (which has its own lr), not both")
+        held = {id(p) for group in optimizer.param_groups for p in group["params"]}
+        if not all(id(p) in held for p in model.parameters() if p.requires_grad):
+            raise ValueError("the optimizer does not hold the model's parameters; build it from model.parameters()")
+        return optimizer
+    if lr is None:
+        raise ValueError("give lr (for Adam or an optimizer class) or an optimizer instance")
+    if optimizer is None:
+        return torch.optim.Adam(model.parameters(), lr=lr)
+    if isinstance(optimizer, type) and issubclass(optimizer, torch.optim.Optimizer):
+        return optimizer(model.parameters(), lr=lr)
+    raise TypeError(f"optimizer must be a torch.optim.Optimizer instance or class, got {optimizer!r}")

@@ -1,0 +1,268 @@
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from statsmodels.tsa.holtwinters import ExponentialSmoothing
+from statsmodels.tsa.statespace.sarimax import SARIMAX
+from threadpoolctl import threadpool_limits
+
+from rnntutor.baselines import BASELINES, all_baselines, drift, holt_winters, naive, sarima, seasonal_naive
+from rnntutor.checks import check_seasonal_naive, check_windows
+from rnntutor.data import load_airline
+from rnntutor.forecast import MinMaxScaler, SeasonalDifference, fit_forecaster, windows
+from rnntutor.metrics import Forecasts, evaluation_table, mae, mape, rmse
+from rnntutor.original_example import create_dataset, original_forecasts, run_original
+
+_, AIRLINE = load_airline()
+START = 101  # the original split: the test months are June 1957 to December 1960
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+# windows, scaling, differencing
+
+
+def test_windows_pair_each_window_with_the_value_horizon_steps_after_it():
+    X, y = windows(np.arange(6.0), 3)
+    assert X.tolist() == [[0, 1, 2], [1, 2, 3], [2, 3, 4]] and y.tolist() == [3, 4, 5]
+    X, y = windows(np.arange(6.0), 2, horizon=3)
+    assert X.tolist() == [[0, 1], [1, 2]] and y.tolist() == [4, 5]
+    X, y = windows(np.arange(4.0), 3)
+    X[0, 0] = 99  # a copy, not a view of the series
+    assert X.shape == (1, 3) and y.tolist() == [3]
+
+
+def test_windows_equal_the_original_programs():
+    X, y = windows(AIRLINE, 2)
+    X_orig, y_orig = create_dataset(AIRLINE, 2)
+    np.testing.assert_array_equal(X, X_orig)
+    np.testing.assert_array_equal(y, y_orig)
+
+
+@pytest.mark.parametrize("lookback, horizon, message", [(0, 1, "lookback must be a positive int"),
+                                                         (2, 0, "horizon must be a positive int"),
+                                                         (5, 1, "longer than lookback")])
+def test_windows_reject_bad_arguments(lookback, horizon, message):
+    with pytest.raises(ValueError, match=message):
+        windows(np.arange(5.0), lookback, horizon)
+
+
+def test_scaler_uses_the_training_part_only():
+    scaler = MinMaxScaler().fit([2.0, 4.0, 6.0])
+    assert scaler.transform([2.0, 6.0, 10.0]).tolist() == [0.0, 1.0, 2.0]  # a test value may exceed 1
+    np.testing.assert_allclose(scaler.inverse(scaler.transform([3.0, 11.0])), [3.0, 11.0])
+    with pytest.raises(ValueError, match="constant series"):
+        MinMaxScaler().fit([5.0, 5.0])
+
+
+def test_seasonal_log_difference_and_its_inverse():
+    y = np.array([1.0, 2.0, 4.0, 3.0, 6.0, 8.0])
+    t = SeasonalDifference(lag=3, log=True)
+    v = t.apply(y)
+    assert np.isnan(v[:3]).all()
+    np.testing.assert_allclose(v[3:], np.log([3.0, 3.0, 2.0]))
+    np.testing.assert_allclose(t.undo(v[3:], y[:3]), y[3:])
+    np.testing.assert_allclose(SeasonalDifference(lag=1, log=False).apply(y)[1:], np.diff(y))
+
+
+# metrics
+
+
+def test_metrics_by_hand():
+    actual, forecast = [1.0, 2.0, 3.0, 4.0], [2.0, 2.0, 2.0, 2.0]
+    assert rmse(actual, forecast) == pytest.approx(np.sqrt((1 + 0 + 1 + 4) / 4))
+    assert mae(actual, forecast) == pytest.approx((1 + 0 + 1 + 2) / 4)
+    assert mape(actual, forecast) == pytest.approx(100 * (1 + 0 + 1 / 3 + 1 / 2) / 4)
+    assert np.isnan(mape([0.0, 1.0], [1.0, 1.0]))
+    with pytest.raises(ValueError, match="same non-zero length"):
+        rmse([1.0, 2.0], [1.0])
+
+
+def test_evaluation_table_averages_runs_and_gives_the_spread():
+    actual = np.array([10.0, 20.0])
+    runs = [Forecasts(actual + 1, actual + 2), Forecasts(actual + 3, actual + 2)]
+    table = evaluation_table(actual, {"one": Forecasts(actual, actual - 4), "two": runs})
+    assert table.loc["one", ("one-step", "RMSE")] == 0 and table.loc["one", ("multi-step", "MAE")] == 4
+    assert table.loc["two", ("one-step", "RMSE")] == 2  # mean of 1 and 3
+    assert table.loc["two", ("one-step", "RMSE sd")] == pytest.approx(np.std([1, 3], ddof=1))
+    assert np.isnan(table.loc["one", ("one-step", "RMSE sd")])
+    assert table.loc["two", ("", "runs")] == 2
+    with pytest.raises(TypeError, match="method 'bad'"):
+        evaluation_table(actual, {"bad": [actual]})
+
+
+# baselines
+
+
+def test_simple_baselines_by_hand():
+    y = np.array([10.0, 12.0, 14.0, 11.0, 13.0, 15.0, 12.0])  # season 3
+    f = naive(y, 4, 3)
+    assert f.one_step.tolist() == [11, 13, 15] and f.multi_step.tolist() == [11, 11, 11]
+    f = seasonal_naive(y, 4, 3)
+    assert f.one_step.tolist() == [12, 14, 11] and f.multi_step.tolist() == [12, 14, 11]
+    assert seasonal_naive(y, 3, 3, steps=4).multi_step.tolist() == [10, 12, 14, 10]
+    f = drift(y, 4, 3)
+    np.testing.assert_allclose(f.one_step, [11 + 1 / 3, 13 + 3 / 4, 15 + 5 / 5])
+    np.testing.assert_allclose(f.multi_step, [11 + 1 / 3, 11 + 2 / 3, 12])
+
+
+def test_baselines_reproduce_the_published_errors_on_the_original_split():
+    # naive 50.0, seasonal naive 42.7, SARIMA 14.4: one-step RMSE measured elsewhere on this split
+    f = all_baselines(AIRLINE, START, 12)
+    assert set(f) == set(BASELINES)
+    test = AIRLINE[START:]
+    assert rmse(test, f["naive"].one_step) == pytest.approx(50.0, abs=0.05)
+    assert rmse(test, f["seasonal naive"].one_step) == pytest.approx(42.7, abs=0.05)
+    assert rmse(test, f["SARIMA"].one_step) == pytest.approx(14.4, abs=0.05)
+    for forecasts in f.values():  # one step ahead from the origin is both kinds of forecast
+        assert forecasts.one_step.shape == forecasts.multi_step.shape == test.shape
+        assert forecasts.one_step[0] == pytest.approx(forecasts.multi_step[0])
+
+
+def test_sarima_equals_statsmodels_on_the_log_series():
+    log = np.log(AIRLINE)
+    with threadpool_limits(limits=1, user_api="blas"):  # tiny matrices: threads only wait for each other
+        fitted = SARIMAX(log[:START], order=(0, 1, 1), seasonal_order=(0, 1, 1, 12)).fit(disp=False)
+    whole = fitted.apply(log)  # the same parameters run over the whole series
+    f = sarima(AIRLINE, START, 12)
+    np.testing.assert_allclose(f.one_step, np.exp(whole.predict(START, len(log) - 1)), rtol=1e-6)
+    np.testing.assert_allclose(f.multi_step, np.exp(fitted.get_forecast(len(log) - START).predicted_mean))
+
+
+def test_holt_winters_equals_statsmodels_and_its_one_step_recursion():
+    with threadpool_limits(limits=1, user_api="blas"):
+        fitted = ExponentialSmoothing(AIRLINE[:START], trend="add", seasonal="mul", seasonal_periods=12).fit()
+    f = holt_winters(AIRLINE, START, 12)
+    np.testing.assert_allclose(f.multi_step, fitted.forecast(len(AIRLINE) - START))
+    # one step ahead, by the Holt-Winters equations with the fitted parameters
+    p = fitted.params
+    alpha, beta, gamma = p["smoothing_level"], p["smoothing_trend"], p["smoothing_seasonal"]
+    level, trend, season = fitted.level[-1], fitted.trend[-1], list(fitted.season[-12:])
+    for t in range(START, len(AIRLINE)):
+        forecast = (level + trend) * season[-12]
+        assert f.one_step[t - START] == pytest.approx(forecast, rel=1e-9)
+        y = AIRLINE[t]
+        new_level = alpha * y / season[-12] + (1 - alpha) * (level + trend)
+        trend = beta * (new_level - level) + (1 - beta) * trend
+        season.append(gamma * y / (level + trend) + (1 - gamma) * season[-12])
+        level = new_level
+
+
+@pytest.mark.parametrize("start, message", [(5, "start must be an int from 12"), (200, "to 144")])
+def test_baselines_reject_a_bad_start(start, message):
+    with pytest.raises(ValueError, match=message):
+        seasonal_naive(AIRLINE, start, 12)
+
+
+# the recurrent forecaster
+
+
+@pytest.fixture(scope="module")
+def forecaster():
+    torch.set_num_threads(1)
+    return fit_forecaster(AIRLINE[:START], cell="lstm", seed=0)
+
+
+def test_forecaster_meets_the_targets_on_the_original_split(forecaster):
+    f = forecaster.forecasts(AIRLINE, START)
+    test = AIRLINE[START:]
+    one_step, multi_step = rmse(test, f.one_step), rmse(test, f.multi_step)
+    assert one_step <= 20  # target: one-step RMSE at most 20
+    assert one_step < rmse(test, seasonal_naive(AIRLINE, START, 12).one_step) / 2
+    assert multi_step < rmse(test, seasonal_naive(AIRLINE, START, 12).multi_step)
+    history = forecaster.history
+    assert history.best_val_loss == min(history.val_loss) and history.epochs < 300
+
+
+def test_recursive_forecasts_feed_back_their_own_values(forecaster):
+    y = AIRLINE[: START + 2].copy()
+    first, second = forecaster.recursive(y, START, 2)
+    assert first == pytest.approx(forecaster.one_step(y, START)[0], rel=1e-6)
+    y[START] = first  # with the first forecast in place of the truth, the second is one step ahead
+    assert second == pytest.approx(forecaster.one_step(y, START + 1)[0], rel=1e-6)
+
+
+def test_forecaster_sees_only_the_training_part(forecaster):
+    changed = AIRLINE.copy()
+    changed[START:] *= 3  # what happens in the test months cannot change the model
+    refit = fit_forecaster(changed[:START], cell="lstm", seed=0)
+    assert refit.history.train_loss == forecaster.history.train_loss
+    np.testing.assert_allclose(refit.recursive(changed, START, 5), forecaster.recursive(AIRLINE, START, 5))
+
+
+def test_forecaster_works_without_season_or_logs():
+    rng = np.random.default_rng(0)
+    y = np.cumsum(rng.standard_normal(60)) - 20  # crosses zero: no log
+    f = fit_forecaster(y[:40], season=1, window=4, cell="gru", epochs=20)
+    assert not f.transform.log and f.transform.lag == 1
+    assert f.forecasts(y, 40).multi_step.shape == (20,)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"season": 0}, "season must be a positive int"),
+    ({"window": 0}, "window must be a positive int"),
+    ({"cell": "tcn"}, "kind must be one of"),
+])
+def test_forecaster_rejects_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        fit_forecaster(AIRLINE[:START], epochs=1, **kwargs)
+
+
+def test_forecaster_says_when_the_series_is_too_short():
+    with pytest.raises(ValueError, match="the training part has 40 values; season 12 .* need 45"):
+        fit_forecaster(AIRLINE[:40])
+
+
+# the original program
+
+
+def test_original_program_splits_where_the_original_did_and_leaks_the_test_range():
+    run = run_original(AIRLINE, seed=0, epochs=100)
+    assert run.start == START and len(run.predictions) == len(AIRLINE) - 2
+    assert len(run.losses) == 1
+    assert run.offset == 0 and run.scale == AIRLINE.max() - AIRLINE.min()  # the maximum lies in the test part
+    assert AIRLINE.argmax() >= START
+    assert run.one_step.shape == (len(AIRLINE) - START,)
+    fixed = run_original(AIRLINE, seed=0, epochs=100, scaling="train")
+    assert fixed.offset == AIRLINE[:START].min() and fixed.scale == np.ptp(AIRLINE[:START])
+    with pytest.raises(ValueError, match="scaling must be"):
+        run_original(AIRLINE, scaling="none")
+
+
+def test_original_recursion_starts_where_its_one_step_forecast_does():
+    run = run_original(AIRLINE, seed=0, epochs=20)
+    f = original_forecasts(run, AIRLINE)
+    assert f.multi_step[0] == pytest.approx(f.one_step[0], rel=1e-5)
+    assert f.multi_step.shape == f.one_step.shape
+
+
+# self-checks for the exercises
+
+
+def test_check_windows_names_the_mistake():
+    right = check_windows(lambda s, k: (np.array([s[i : i + k] for i in range(len(s) - k)]), s[k:]))
+    assert right and str(right).startswith("✓")
+    early = check_windows(lambda s, k: (np.array([s[i : i + k] for i in range(len(s) - k)]), s[k - 1 : -1]))
+    assert not early and "y[0] should be series[3] = 30" in str(early) and "series[2]" in str(early)
+    too_many = check_windows(lambda s, k: (np.array([s[i : i + k] for i in range(len(s) - k + 1)]), s[k - 1 :]))
+    assert not too_many and "shape (7, 3)" in str(too_many)
+    crash = check_windows(lambda s, k: 1 / 0)
+    assert not crash and "ZeroDivisionError" in str(crash)
+
+
+def test_check_seasonal_naive_names_the_mistake():
+    assert check_seasonal_naive(lambda y, start, m: y[start - m : len(y) - m])
+    lag = check_seasonal_naive(lambda y, start, m: y[start - 1 : -1])
+    assert not lag and "y[t - 1]" in str(lag)
+    repeat = check_seasonal_naive(lambda y, start, m: np.resize(y[start - m : start], len(y) - start))
+    assert not repeat and "multi-step" in str(repeat)
+    shape = check_seasonal_naive(lambda y, start, m: y[start - m :])
+    assert not shape and "shape" in str(shape)
+    other = check_seasonal_naive(lambda y, start, m: pd.Series(y[start - m : len(y) - m]) + 1)
+    assert not other and "forecast 0" in str(other)
