@@ -1,0 +1,126 @@
+"""The graded assignments: otter assign builds a student and an autograder version of each, and grading
+without Docker (``otter run``) gives the reference solution full marks, a blank notebook zero, and a
+notebook with a typical mistake part of the marks.
+
+The assignments are built once for the module, and the nine gradings run side by side: each one starts a
+kernel that imports torch, which is most of its time.
+"""
+
+import json
+import re
+import subprocess
+import sys
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+OTTER = Path(sys.executable).with_name("otter")
+ASSIGNMENTS = sorted(p.stem for p in ROOT.glob("assignments/*/*.ipynb"))
+
+# One typical mistake per assignment: (text of the solution, the mistaken text, questions it costs marks on).
+MISTAKES = {
+    "rnn_step": ("h = rnn_step(x, h, W_ih", "h = rnn_step(x, h0, W_ih", {"q2"}),  # the state is not carried
+    "lstm_step": ("i, f, g, o = (", "i, f, o, g = (", {"q1", "q2"}),  # gates in the wrong order
+    "forecast_baseline": ("return X, series[lookback:]", "return X, series[lookback - 1 : -1]", {"q1"}),  # y off by one
+}
+
+
+def test_every_assignment_has_a_typical_mistake():
+    assert ASSIGNMENTS and set(ASSIGNMENTS) == set(MISTAKES)
+
+
+def grade(submission: Path, autograder_zip: Path) -> dict:
+    """Grade one notebook with ``otter run``; return {question: (score, max_score)}."""
+    out = submission.parent
+    subprocess.run([str(OTTER), "run", "--no-logo", "-a", str(autograder_zip), "-o", str(out), str(submission)],
+                   check=True, capture_output=True, cwd=out)
+    tests = json.loads((out / "results.json").read_text())["tests"]
+    return {t["name"]: (t["score"], t["max_score"]) for t in tests if "max_score" in t}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    output = tmp_path_factory.mktemp("assignments")
+    subprocess.run([sys.executable, str(ROOT / "tools" / "assignments.py"), "--no-run-tests", "--output", str(output)],
+                   check=True, capture_output=True, cwd=ROOT)
+    return output
+
+
+@pytest.fixture(scope="module")
+def scores(built):
+    """{(assignment, "solution" | "blank" | "mistake"): {question: (score, max_score)}}."""
+    jobs = {}
+    for name in ASSIGNMENTS:
+        autograder_zip = next((built / name / "autograder").glob(f"{name}-autograder_*.zip"))
+        solution = nbformat.read(built / name / "autograder" / f"{name}.ipynb", as_version=4)
+        right, wrong, _ = MISTAKES[name]
+        mistaken = nbformat.from_dict(json.loads(json.dumps(solution)))
+        cells = [c for c in mistaken.cells if right in c.source]
+        assert len(cells) == 1, f"{name}: the solution no longer holds {right!r}; update MISTAKES"
+        cells[0].source = cells[0].source.replace(right, wrong)
+        submissions = {"solution": solution, "mistake": mistaken,
+                       "blank": nbformat.read(built / name / "student" / f"{name}.ipynb", as_version=4)}
+        for kind, nb in submissions.items():
+            folder = built / "submissions" / name / kind
+            folder.mkdir(parents=True)
+            nbformat.write(nb, folder / f"{name}.ipynb")
+            jobs[name, kind] = (folder / f"{name}.ipynb", autograder_zip)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = {key: pool.submit(grade, *job) for key, job in jobs.items()}
+        return {key: future.result() for key, future in results.items()}
+
+
+def total(result: dict) -> tuple[float, float]:
+    return sum(s for s, _ in result.values()), sum(m for _, m in result.values())
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_student_and_autograder_versions(built, name):
+    folder = built / name
+    student = nbformat.read(folder / "student" / f"{name}.ipynb", as_version=4)
+    autograder = nbformat.read(folder / "autograder" / f"{name}.ipynb", as_version=4)
+    student_code = "\n".join(c.source for c in student.cells if c.cell_type == "code")
+    assert "BEGIN SOLUTION" not in student_code and MISTAKES[name][0] not in student_code
+    assert MISTAKES[name][0] in "\n".join(c.source for c in autograder.cells)
+    public = "".join(p.read_text() for p in (folder / "student" / "tests").glob("q*.py"))
+    every = "".join(p.read_text() for p in (folder / "autograder" / "tests").glob("q*.py"))
+    assert "hidden=False" in public and "hidden=True" not in public
+    assert "hidden=True" in every
+    with zipfile.ZipFile(next((folder / "autograder").glob(f"{name}-autograder_*.zip"))) as z:
+        assert {"run_autograder", "setup.sh", "environment.yml"} <= set(z.namelist())
+        assert "rnntutor @ git+" in z.read("environment.yml").decode()
+    with zipfile.ZipFile(folder / f"{name}-student.zip") as z:
+        assert f"{name}.ipynb" in z.namelist() and "tests/q1.py" in z.namelist()
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_student_version_installs_on_colab_what_the_book_installs(built, name):
+    book_first_cell = nbformat.read(ROOT / "book" / "01_why_rnns.ipynb", as_version=4).cells[0].source
+    requirement = re.search(r'"(rnntutor @ [^"]+)"', book_first_cell).group(1)
+    first = nbformat.read(built / name / "student" / f"{name}.ipynb", as_version=4).cells[0]
+    assert first.cell_type == "code" and '"google.colab" in sys.modules' in first.source
+    assert f'"{requirement}"' in first.source and "otter-grader==" in first.source
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_reference_solution_scores_full_marks(scores, name):
+    score, possible = total(scores[name, "solution"])
+    assert possible > 0 and score == possible, scores[name, "solution"]
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_blank_submission_scores_zero(scores, name):
+    score, possible = total(scores[name, "blank"])
+    assert possible > 0 and score == 0, scores[name, "blank"]
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_typical_mistake_scores_part_marks(scores, name):
+    result = scores[name, "mistake"]
+    score, possible = total(result)
+    assert 0 < score < possible, result
+    assert {q for q, (s, m) in result.items() if s < m} == MISTAKES[name][2]
