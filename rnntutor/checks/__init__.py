@@ -17,8 +17,3 @@ from .sharing import check_whh_gradient  # noqa: E402
 from .unrolling import check_rnn_forward  # noqa: E402
 
 __all__ += ["check_rnn_forward", "check_state_gradients", "check_whh_gradient"]
-from .bptt import check_state_gradients  # noqa: E402
-from .sharing import check_whh_gradient  # noqa: E402
-from .unrolling import check_rnn_forward  # noqa: E402
-
-__all__ += ["check_rnn_forward", "check_state_gradients", "check_whh_gradient"]
