@@ -1,6 +1,6 @@
 """Forecast errors and the table that compares forecasting methods (chapter 8, "Forecasting").
 
-With actual values ``y_t`` and forecasts ``yhat_t`` over the same test months:
+With actual values ``y_t`` and forecasts ``yhat_t`` over the same test months::
 
     RMSE = sqrt(mean((y_t - yhat_t)^2)),   MAE = mean(|y_t - yhat_t|),   MAPE = 100 * mean(|y_t - yhat_t| / |y_t|)
 """
