@@ -76,3 +76,35 @@ def marked_symbol(batch: int, length: int, symbols: int = 4, generator: torch.Ge
     marker = torch.nn.functional.one_hot(marked, length).float().unsqueeze(-1)
     x = torch.cat([torch.nn.functional.one_hot(tokens, symbols).float(), marker], dim=-1)
     return x, tokens.gather(1, marked.unsqueeze(1)).squeeze(1)
+
+
+def adding_problem(batch: int, length: int, generator: torch.Generator | None = None):
+    """The adding problem of Hochreiter and Schmidhuber (1997) (chapter 7, "Long-range memory").
+
+    Each step carries two features: a value ``v_t`` drawn uniformly from [0, 1] and a marker ``m_t``.
+    Exactly two steps are marked (``m_t = 1``): one drawn uniformly from the first half of the sequence,
+    ``i < length // 2``, and one from the second half, ``j >= length // 2``. The target, asked for after the
+    last step, is the sum of the two marked values,
+
+        y = sum_t m_t v_t = v_i + v_j,
+
+    so the first of them must be held for at least ``length - length // 2`` steps of distractors. A model
+    that remembers nothing predicts the mean, ``E[y] = 1``, with mean squared error ``Var(v_i + v_j) =
+    2 / 12 = 1/6 ~ 0.167``; one that remembers only the second value predicts ``v_j + 1/2``, with error
+    ``1/12 ~ 0.083``.
+
+    Returns ``x`` of shape ``(batch, length, 2)`` (float32; values ``x[..., 0]``, markers ``x[..., 1]``)
+    and ``y`` of shape ``(batch,)`` (float32).
+    """
+    _check_positive(batch=batch, length=length)
+    if length < 2:
+        raise ValueError(f"length must be at least 2 (one marked step in each half), got {length}")
+    half = length // 2
+    values = torch.rand(batch, length, generator=generator)
+    first = torch.randint(half, (batch,), generator=generator)
+    second = half + torch.randint(length - half, (batch,), generator=generator)
+    rows = torch.arange(batch)
+    markers = torch.zeros(batch, length)
+    markers[rows, first] = 1.0
+    markers[rows, second] = 1.0
+    return torch.stack([values, markers], dim=-1), values[rows, first] + values[rows, second]
