@@ -17,3 +17,6 @@ from .sharing import check_whh_gradient  # noqa: E402
 from .unrolling import check_rnn_forward  # noqa: E402
 
 __all__ += ["check_rnn_forward", "check_state_gradients", "check_whh_gradient"]
+from .memory import check_adding_target  # noqa: E402
+
+__all__ += ["check_adding_target"]
