@@ -1,0 +1,143 @@
+import pytest
+import torch
+
+from rnntutor.memory import (
+    TEST_SEED,
+    hidden_size_for,
+    lag_sweep,
+    parameter_count,
+    recall_weights,
+    set_forget_bias,
+    summarize,
+)
+from rnntutor.models import SequenceModel
+from rnntutor.tasks import adding_problem
+
+
+@pytest.mark.parametrize("kind", ["rnn", "gru", "lstm"])
+@pytest.mark.parametrize("hidden, inputs, outputs", [(1, 1, 1), (7, 2, 1), (31, 5, 3)])
+def test_parameter_count_matches_the_model(kind, hidden, inputs, outputs):
+    model = SequenceModel(kind, inputs, hidden, outputs)
+    assert parameter_count(kind, hidden, inputs, outputs) == sum(p.numel() for p in model.parameters())
+
+
+@pytest.mark.parametrize("kind", ["rnn", "gru", "lstm"])
+@pytest.mark.parametrize("budget", [60, 1200, 4400, 4417])
+def test_hidden_size_for_picks_the_closest_count(kind, budget):
+    size = hidden_size_for(kind, budget, 2, 1)
+    best = min(abs(parameter_count(kind, h, 2, 1) - budget) for h in range(1, 200))
+    assert abs(parameter_count(kind, size, 2, 1) - budget) == best
+
+
+def test_equal_budgets_give_narrower_gated_cells():
+    sizes = [hidden_size_for(kind, 4400, 2, 1) for kind in ("rnn", "gru", "lstm")]
+    assert sizes[0] > sizes[1] > sizes[2]
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: hidden_size_for("rnn", 3, 2, 1), "budget must be an int of at least"),
+    (lambda: hidden_size_for("rnn", 100.0, 2, 1), "budget must be an int"),
+    (lambda: parameter_count("transformer", 4, 2, 1), "kind must be one of"),
+])
+def test_bad_sizes_are_refused(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+@pytest.mark.parametrize("layer", [SequenceModel("lstm", 3, 5, 1).recurrent, torch.nn.LSTM(3, 5, num_layers=2)])
+def test_set_forget_bias_opens_the_forget_gate_at_zero_input(layer):
+    before = {name: p.detach().clone() for name, p in layer.named_parameters()}
+    set_forget_bias(layer, 1.0)
+    H = 5
+    for name, p in layer.named_parameters():
+        if name.startswith("bias_"):
+            expected = before[name].clone()
+            expected[H:2 * H] = 1.0 if name.startswith("bias_ih") else 0.0
+            assert torch.equal(p, expected), name
+        else:
+            assert torch.equal(p, before[name]), name
+    # f = sigmoid(W x + U h + b_ih + b_hh) at x = 0, h = 0 (torch's own LSTMCell as the reference)
+    cell = torch.nn.LSTMCell(3, H)
+    cell.load_state_dict({name.removesuffix("_l0"): p for name, p in layer.named_parameters() if name.endswith("_l0")})
+    gates = torch.nn.functional.linear(torch.zeros(1, 3), cell.weight_ih, cell.bias_ih) + cell.bias_hh
+    torch.testing.assert_close(torch.sigmoid(gates[0, H:2 * H]), torch.full((H,), torch.sigmoid(torch.tensor(1.0))))
+
+
+def tiny_sweep(**changes):
+    options = dict(lengths=[3, 4], seeds=[0, 1], steps=3, batch_size=8, test_size=16, budget=120)
+    return lag_sweep(**{**options, **changes})
+
+
+def test_the_sweep_returns_one_scored_result_per_model_length_and_seed():
+    results = tiny_sweep()
+    assert [(r.model, r.length, r.seed) for r in results] == [
+        (model, length, seed) for length in (3, 4) for seed in (0, 1) for model in ("RNN", "GRU", "LSTM")]
+    for r in results:
+        x, y = adding_problem(16, r.length, torch.Generator().manual_seed(TEST_SEED))
+        assert r.baseline_mse == pytest.approx(float(((y - 1) ** 2).mean()))
+        with torch.no_grad():
+            assert r.test_mse == pytest.approx(float(((r.network(x).squeeze(-1) - y) ** 2).mean()), rel=1e-6)
+        assert r.relative_error == pytest.approx(r.test_mse / r.baseline_mse)
+        assert r.parameters == sum(p.numel() for p in r.network.parameters())
+        assert abs(r.parameters - 120) < 0.25 * 120
+
+
+def test_the_sweep_is_reproducible():
+    first, second = tiny_sweep(lengths=[3]), tiny_sweep(lengths=[3])
+    assert [r.test_mse for r in first] == [r.test_mse for r in second]
+
+
+def test_the_sweep_learns_a_short_sequence():
+    """A GRU trained for a few seconds beats the trivial baseline by far at length 4."""
+    [result] = lag_sweep([4], [0], kinds=["gru"], steps=150, budget=300, test_size=500)
+    assert result.relative_error < 0.2
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"lengths": []}, "lengths must not be empty"),
+    ({"lengths": [1]}, "every length must be an int of at least 2"),
+    ({"kinds": ["rnn", "tcn"]}, "kind must be one of"),
+    ({"steps": 0}, "steps must be a positive int"),
+    ({"seeds": []}, "seeds must not be empty"),
+])
+def test_the_sweep_refuses_bad_arguments(changes, message):
+    with pytest.raises(ValueError, match=message):
+        tiny_sweep(**changes)
+
+
+def test_summarize_gives_mean_and_spread_per_model_and_length():
+    results = tiny_sweep()
+    table = summarize(results)
+    assert list(table.index.get_level_values("model").unique()) == ["RNN", "GRU", "LSTM"]
+    row = table.loc[("LSTM", 4)]
+    errors = [r.relative_error for r in results if r.model == "LSTM" and r.length == 4]
+    assert row["mean"] == pytest.approx(sum(errors) / 2)
+    assert (row["min"], row["max"], row["seeds"]) == (min(errors), max(errors), 2)
+    with pytest.raises(ValueError, match="no results"):
+        summarize([])
+
+
+class Memory(torch.nn.Module):
+    """Predicts a v_i + b v_j + c exactly: a stand-in for a trained model with known weights."""
+
+    def __init__(self, a, b):
+        super().__init__()
+        self.weights = torch.nn.Parameter(torch.tensor([a, b]))
+
+    def forward(self, x):
+        marked = x[..., 0][x[..., 1] == 1].view(-1, 2)
+        return (marked @ self.weights + 0.3).unsqueeze(1)
+
+
+@pytest.mark.parametrize("a, b", [(1.0, 1.0), (0.0, 0.7), (0.25, -0.5)])
+def test_recall_weights_recover_known_weights(a, b):
+    x, _ = adding_problem(200, 9, torch.Generator().manual_seed(0))
+    got = recall_weights(Memory(a, b), x)
+    assert got == pytest.approx((a, b), abs=1e-5)
+
+
+def test_recall_weights_refuse_other_inputs():
+    with pytest.raises(ValueError, match="shape \\(batch, length, 2\\)"):
+        recall_weights(Memory(1.0, 1.0), torch.zeros(3, 4))
+    with pytest.raises(ValueError, match="exactly two marked steps"):
+        recall_weights(Memory(1.0, 1.0), torch.zeros(3, 4, 2))
