@@ -8,7 +8,7 @@ NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
 # MathJax for the book's equations, served with the pages (no CDN): the version pinned in the lock file.
 MATHJAX := _mathjax/node_modules/.installed
 
-.PHONY: book test notebooks gpu-check lint clean
+.PHONY: book test notebooks gpu-check lint clean student assignments
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,14 @@ notebooks: $(STAMP)
 # Every chapter on a CUDA GPU (Colab's kind of machine): pass or fail and the time of each notebook.
 gpu-check: $(STAMP)
 	$(BIN)/python tools/run_notebooks.py --device cuda
+
+# Student versions of the chapters in student/: solutions removed, exercise stubs shown, outputs cleared.
+student: $(STAMP)
+	$(BIN)/python -m rnntutor student --output student $(NOTEBOOKS)
+
+# The graded assignments in build/assignments/: otter assign's student and autograder versions, the zips.
+assignments: $(STAMP)
+	$(BIN)/python tools/assignments.py --output build/assignments
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

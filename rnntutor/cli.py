@@ -3,6 +3,9 @@
 It forecasts one numeric column of any CSV file as chapter 8 ("Forecasting") does for the airline
 series: it holds out the last part of the series, scores a recurrent forecaster there against the
 baselines (one-step and multi-step), then trains on the whole series and forecasts the next values.
+``rnntutor student NOTEBOOK... --output DIR`` writes the student version of each notebook: solutions
+removed, exercise stubs shown, outputs cleared (see :mod:`rnntutor.student`).
+
 Bad input ends with one line on stderr and exit status 2.
 """
 
@@ -54,6 +57,15 @@ def build_parser() -> argparse.ArgumentParser:
     fc.add_argument("--plot", type=Path, default=None, help="write a figure to this file (.png, .pdf, .svg)")
     fc.add_argument("--overwrite", action="store_true", help="let --plot replace an existing file")
     fc.set_defaults(run=forecast_command)
+    st = commands.add_parser(
+        "student",
+        help="write student versions of notebooks: solutions removed, outputs cleared",
+        description="Write the student version of each notebook to --output, under the same file name: cells "
+        "tagged 'solution' and markdown solution directives removed, cells tagged 'skeleton' shown, outputs cleared.",
+    )
+    st.add_argument("notebooks", nargs="+", type=Path, help="notebooks (.ipynb) with tagged solutions")
+    st.add_argument("--output", type=Path, required=True, help="folder for the student notebooks")
+    st.set_defaults(run=student_command)
     return parser
 
 
@@ -214,3 +226,11 @@ def _plot(args, dates, y, start, methods, future, name) -> None:
     ax.legend(loc="upper left")
     fig.savefig(args.plot)
     plt.close(fig)
+
+
+def student_command(args) -> int:
+    from .student import write_student_notebooks
+
+    for path in write_student_notebooks(args.notebooks, args.output):
+        print(path)
+    return 0

@@ -1,37 +1,48 @@
 """Student versions of exercise notebooks: the solutions taken out, the stubs shown, the outputs cleared.
 
-A notebook marks what is the teacher's with cell tags and MyST directives, and nbconvert's preprocessors
-do the rest:
+A notebook marks what is the teacher's with cell tags and MyST directives:
 
-- a cell tagged ``solution`` goes (the code that solves a coding exercise, or any markdown cell);
-- a markdown cell that opens with a ``{solution}``, ``{solution-start}`` or ``{solution-end}`` directive
-  goes, so each solution sits in a markdown cell of its own; a notebook where a solution shares its
-  cell with an exercise or a heading is refused rather than cut;
+- a cell tagged ``solution`` goes (the code that solves a coding exercise, or any cell);
+- every ``{solution}``, ``{solution-start}`` and ``{solution-end}`` directive goes from the markdown
+  cells, found by markdown-it-py, the parser MyST itself is built on, so that an exercise and its
+  solution may share a cell; a cell left empty goes;
 - a cell tagged ``skeleton`` (the stub a student fills in, hidden from the book by ``remove-cell``) loses
   its ``remove-cell`` tag;
 - outputs, execution counts and cell metadata other than tags are cleared.
+
+nbconvert's preprocessors do the work: its own for tags, outputs and metadata, two small ones here.
 """
 
 from __future__ import annotations
 
 import copy
-import re
 from pathlib import Path
 
 import nbformat
+from markdown_it import MarkdownIt
+from mdit_py_plugins.colon_fence import colon_fence_plugin
 from nbconvert.preprocessors import (
     ClearMetadataPreprocessor,
     ClearOutputPreprocessor,
     Preprocessor,
-    RegexRemovePreprocessor,
     TagRemovePreprocessor,
 )
 
 SOLUTION_TAG, SKELETON_TAG, HIDDEN_TAG = "solution", "skeleton", "remove-cell"
-# A MyST solution directive, fenced with backticks or colons: ```{solution} ex-1, ```{solution-start} ex-1, ...
-SOLUTION_DIRECTIVE = r"\s*(`{3,}|:{3,})\s*\{solution(-start|-end)?\}"
-_EXERCISE_OR_HEADING = re.compile(r"\{exercise\}|^#{1,6} ", re.MULTILINE)
-_CLOSING_FENCE = re.compile(r"(`{3,}|:{3,})\s*\Z")
+SOLUTION_DIRECTIVES = {"{solution}", "{solution-start}", "{solution-end}"}
+_MARKDOWN = MarkdownIt("commonmark").use(colon_fence_plugin)  # ``` and ::: fences, as MyST reads them
+
+
+class RemoveSolutionDirectives(Preprocessor):
+    """Cut each top-level solution directive (```` ```{solution} ... ``` ```` or ``:::``) out of the
+    markdown cells, and drop a cell that holds nothing else."""
+
+    def preprocess(self, nb, resources):
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                cell.source = _without_solutions(cell.source)
+        nb.cells = [c for c in nb.cells if c.cell_type != "markdown" or c.source.strip()]
+        return nb, resources
 
 
 class ShowSkeletons(Preprocessor):
@@ -44,16 +55,11 @@ class ShowSkeletons(Preprocessor):
         return cell, resources
 
 
-def student_notebook(nb: nbformat.NotebookNode, name: str = "notebook") -> nbformat.NotebookNode:
-    """A copy of ``nb`` without its solutions, with its stubs shown and its outputs cleared.
-
-    Raises ``ValueError`` (naming ``name`` and the cell) when a solution directive shares a markdown cell
-    with anything that must stay, since removing that cell would remove it too.
-    """
-    _check_solutions_stand_alone(nb, name)
+def student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of ``nb`` without its solutions, with its stubs shown and its outputs cleared."""
     preprocessors = [
         TagRemovePreprocessor(remove_cell_tags={SOLUTION_TAG}),
-        RegexRemovePreprocessor(patterns=[SOLUTION_DIRECTIVE]),
+        RemoveSolutionDirectives(),
         ShowSkeletons(),
         ClearOutputPreprocessor(),
         ClearMetadataPreprocessor(clear_notebook_metadata=False, preserve_cell_metadata_mask={"tags"}),
@@ -81,23 +87,19 @@ def write_student_notebooks(paths, output_dir) -> list[Path]:
     output_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for path in paths:
-        nb = student_notebook(nbformat.read(path, as_version=4), name=str(path))
-        nbformat.write(nb, output_dir / path.name)
+        nbformat.write(student_notebook(nbformat.read(path, as_version=4)), output_dir / path.name)
         written.append(output_dir / path.name)
     return written
 
 
-def _check_solutions_stand_alone(nb, name: str) -> None:
-    directive = re.compile(SOLUTION_DIRECTIVE)
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "markdown" or SOLUTION_TAG in cell.metadata.get("tags", []):
-            continue
-        source = cell.source.strip()
-        if not directive.search(source):
-            continue
-        alone = (directive.match(source) and _CLOSING_FENCE.search(source)
-                 and not _EXERCISE_OR_HEADING.search(source) and len(directive.findall(source)) == 1)
-        if not alone:
-            raise ValueError(f"{name}, cell {index}: a solution directive shares its markdown cell with other "
-                             f"text; put each solution in a markdown cell of its own (or tag the cell "
-                             f"'{SOLUTION_TAG}') so the student version can remove it")
+def _without_solutions(source: str) -> str:
+    """``source`` with the lines of its top-level solution directives removed."""
+    cut = set()
+    for token in _MARKDOWN.parse(source):
+        directive = (token.info.split() or [""])[0]
+        if token.level == 0 and token.type in ("fence", "colon_fence") and directive in SOLUTION_DIRECTIVES:
+            cut.update(range(*token.map))
+    if not cut:
+        return source
+    lines = [line for i, line in enumerate(source.splitlines()) if i not in cut]
+    return "\n".join(lines).strip("\n")

@@ -99,8 +99,9 @@ def test_student_and_autograder_versions(built, name):
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_student_version_installs_on_colab_what_the_book_installs(built, name):
-    book_first_cell = nbformat.read(ROOT / "book" / "01_why_rnns.ipynb", as_version=4).cells[0].source
-    requirement = re.search(r'"(rnntutor @ [^"]+)"', book_first_cell).group(1)
+    chapter = nbformat.read(ROOT / "book" / "01_why_rnns.ipynb", as_version=4)
+    colab_cell = next(c.source for c in chapter.cells if c.cell_type == "code")
+    requirement = re.search(r'"(rnntutor @ [^"]+)"', colab_cell).group(1)
     first = nbformat.read(built / name / "student" / f"{name}.ipynb", as_version=4).cells[0]
     assert first.cell_type == "code" and '"google.colab" in sys.modules' in first.source
     assert f'"{requirement}"' in first.source and "otter-grader==" in first.source

@@ -1,6 +1,7 @@
-"""Student notebooks: solutions removed (tagged cells and solution directives), stubs shown, outputs cleared;
-a solution that shares its cell with what must stay is refused; every chapter of the book converts."""
+"""Student notebooks: solutions removed (tagged cells and solution directives, also from a cell they share
+with an exercise), stubs shown, outputs cleared; every chapter of the book converts."""
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -44,18 +45,18 @@ def test_solutions_go_stubs_show_outputs_clear():
     assert len(nb.cells) == 11 and nb.cells[8].outputs, "the notebook given must stay unchanged"
 
 
-@pytest.mark.parametrize("text", [
-    "```{exercise}\n:label: ex-x-1\nWhy?\n```\n\n```{solution} ex-x-1\n:class: dropdown\nBecause.\n```",
-    "```{solution} ex-x-1\nBecause.\n```\n\n## Next section",
-    "```{solution} ex-x-1\nBecause.\n```\n```{solution} ex-x-2\nAlso.\n```",
-    "Some words first.\n\n```{solution} ex-x-1\nBecause.\n```",
+@pytest.mark.parametrize("text, kept", [
+    ("```{exercise}\n:label: ex-x-1\nWhy?\n```\n\n```{solution} ex-x-1\n:class: dropdown\nBecause.\n```",
+     "```{exercise}\n:label: ex-x-1\nWhy?\n```"),
+    ("```{solution} ex-x-1\nBecause.\n```\n\n## Next section", "## Next section"),
+    ("Words.\n\n````{solution} ex-x-1\nBecause:\n```python\nx = 1\n```\n````\n:::{solution} ex-x-2\nAlso.\n:::\nEnd.",
+     "Words.\n\nEnd."),
+    ("A word about `{solution}` directives.\n\n```python\nsolution = 1\n```",
+     "A word about `{solution}` directives.\n\n```python\nsolution = 1\n```"),
 ])
-def test_a_solution_sharing_its_cell_is_refused(text):
-    nb = v4.new_notebook(cells=[v4.new_code_cell("x = 1"), v4.new_markdown_cell(text)])
-    with pytest.raises(ValueError, match=r"chapter\.ipynb, cell 1: a solution directive shares its markdown cell"):
-        student_notebook(nb, name="chapter.ipynb")
-    nb.cells[1].metadata["tags"] = ["solution"]
-    assert [c.source for c in student_notebook(nb).cells] == ["x = 1"]
+def test_solution_directives_go_from_cells_they_share(text, kept):
+    nb = v4.new_notebook(cells=[v4.new_markdown_cell(text)])
+    assert [c.source for c in student_notebook(nb).cells] == [kept]
 
 
 def test_write_student_notebooks(tmp_path):
@@ -81,11 +82,23 @@ def toc_notebooks():
 @pytest.mark.parametrize("path", toc_notebooks(), ids=lambda p: p.name)
 def test_every_chapter_has_a_student_version_without_solutions(path):
     nb = nbformat.read(path, as_version=4)
-    student = student_notebook(nb, name=path.name)
+    student = student_notebook(nb)
     assert student.cells[0].source == nb.cells[0].source, "the Colab install cell stays first"
     for cell in student.cells:
-        assert "solution" not in cell.metadata.get("tags", []) and "{solution" not in cell.source
+        assert "solution" not in cell.metadata.get("tags", [])
+        assert not re.search(r"^(`{3,}|:{3,})\{solution", cell.source, re.MULTILINE), cell.source
         assert cell.cell_type != "code" or (cell.outputs == [] and cell.execution_count is None)
     skeletons = [c for c in student.cells if "skeleton" in c.metadata.get("tags", [])]
     assert all("remove-cell" not in c.metadata["tags"] for c in skeletons)
     assert len(skeletons) == sum("skeleton" in c.metadata.get("tags", []) for c in nb.cells)
+
+
+def test_command_line(tmp_path, capsys):
+    from rnntutor.cli import main
+
+    source = tmp_path / "chapter.ipynb"
+    nbformat.write(exercise_notebook(), source)
+    assert main(["student", str(source), "--output", str(tmp_path / "out")]) == 0
+    assert capsys.readouterr().out.strip() == str(tmp_path / "out" / "chapter.ipynb")
+    assert main(["student", str(source), "--output", str(tmp_path)]) == 2
+    assert "rnntutor student: error: the output folder" in capsys.readouterr().err

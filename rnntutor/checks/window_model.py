@@ -35,8 +35,8 @@ def check_last_window(last_window) -> CheckResult:
         problem = _problem(got, expected, x)
         if problem:
             return CheckResult(False, f"for {length} steps and a window of {WINDOW}: {problem}")
-    return CheckResult(True, f"your window equals what WindowModel feeds its first layer, for sequences of "
-                             f"{', '.join(map(str, LENGTHS))} steps and a window of {WINDOW}")
+    return CheckResult(True, f"your window equals WindowModel's for {LENGTHS[0]}, {LENGTHS[1]} and {LENGTHS[2]} steps "
+                             f"(window {WINDOW})")
 
 
 def _window_model_input(x: torch.Tensor, window: int) -> torch.Tensor:
