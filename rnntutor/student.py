@@ -34,8 +34,8 @@ _MARKDOWN = MarkdownIt("commonmark").use(colon_fence_plugin)  # ``` and ::: fenc
 
 
 class RemoveSolutionDirectives(Preprocessor):
-    """Cut each top-level solution directive (```` ```{solution} ... ``` ```` or ``:::``) out of the
-    markdown cells, and drop a cell that holds nothing else."""
+    """Cut each top-level ``{solution}``, ``{solution-start}`` and ``{solution-end}`` directive, fenced with
+    backticks or colons, out of the markdown cells, and drop a cell that holds nothing else."""
 
     def preprocess(self, nb, resources):
         for cell in nb.cells:
