@@ -74,8 +74,8 @@ def gate_heatmaps(
         if mark is not None:
             ax.add_patch(Rectangle((mark - 0.5, -0.5), 1.0, units, fill=False, edgecolor=MARK_COLOR, linewidth=2.0))
         ax.set_title(name)
-        ax.set_ylabel("hidden unit")
-        ax.set_yticks([0, units - 1], [str(order[0]), str(order[-1])])
+        ax.set_ylabel("hidden unit" if unit_order is None else "hidden unit (sorted)")
+        ax.set_yticks([0, units - 1] if unit_order is None else [])
         ax.grid(False)
     bottom = axes[-1, 0]
     bottom.set_xticks(range(steps), step_labels if step_labels is not None else [str(t) for t in range(steps)])
