@@ -40,8 +40,7 @@ def check_adding_target(adding_target) -> CheckResult:
         got = got.double()
         if not torch.allclose(got, y.double(), atol=TOLERANCE):
             return CheckResult(False, _value_problem(got, x.double(), y.double()))
-    return CheckResult(True, "your targets equal v_i + v_j, the sum of the two marked values, on sequences "
-                             "of two lengths")
+    return CheckResult(True, "your targets equal v_i + v_j on sequences of two lengths")
 
 
 def _shape_problem(got: tuple, x_shape: tuple) -> str | None:
