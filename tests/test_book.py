@@ -7,30 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
+from book_files import ROOT, resolve, toc_entries, toc_notebooks
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def toc_files():
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    entries = [toc["root"]]
-    stack = list(toc.get("chapters", [])) + [c for part in toc.get("parts", []) for c in part["chapters"]]
-    while stack:
-        entry = stack.pop(0)
-        entries.append(entry["file"])
-        stack.extend(entry.get("sections", []))
-    return entries
-
-
-def resolve(entry):
-    for suffix in (".ipynb", ".md"):
-        if (ROOT / (entry + suffix)).is_file():
-            return ROOT / (entry + suffix)
-    return None
-
-
-NOTEBOOKS = [p for p in map(resolve, toc_files()) if p is not None and p.suffix == ".ipynb"]
+NOTEBOOKS = toc_notebooks()
 
 
 def code_cells(path):
@@ -38,7 +17,7 @@ def code_cells(path):
     return [c for c in cells if c["cell_type"] == "code" and "".join(c["source"]).strip()]
 
 
-@pytest.mark.parametrize("entry", toc_files())
+@pytest.mark.parametrize("entry", toc_entries())
 def test_every_toc_entry_exists(entry):
     assert resolve(entry) is not None, f"{entry} is in _toc.yml but neither {entry}.ipynb nor .md exists"
 

@@ -20,9 +20,9 @@ from urllib.parse import urlparse
 
 import pytest
 import yaml
+from book_files import ROOT, resolve, toc_entries
 from playwright.sync_api import sync_playwright
 
-ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -111,14 +111,7 @@ def page(browser, server, problems):
 
 def pages():
     """The chapter and page names that the build turns into book/NAME.html: the files of _toc.yml."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    entries = [toc["root"]]
-    stack = list(toc.get("chapters", [])) + [c for part in toc.get("parts", []) for c in part["chapters"]]
-    while stack:
-        entry = stack.pop(0)
-        entries.append(entry["file"])
-        stack.extend(entry.get("sections", []))
-    return [Path(e).name for e in entries if any((ROOT / (e + s)).is_file() for s in (".ipynb", ".md"))]
+    return [Path(e).name for e in toc_entries() if resolve(e) is not None]
 
 
 def open_page(page, url):

@@ -2,16 +2,13 @@
 with an exercise), stubs shown, outputs cleared; every chapter of the book converts."""
 
 import re
-from pathlib import Path
 
 import nbformat
 import pytest
-import yaml
+from book_files import toc_notebooks
 from nbformat import v4
 
 from rnntutor.student import student_notebook, write_student_notebooks
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def exercise_notebook():
@@ -71,12 +68,6 @@ def test_write_student_notebooks(tmp_path):
         write_student_notebooks([tmp_path / "missing.ipynb"], tmp_path / "student")
     with pytest.raises(ValueError, match="no notebooks given"):
         write_student_notebooks([], tmp_path / "student")
-
-
-def toc_notebooks():
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    entries = [c["file"] for c in toc.get("chapters", [])]
-    return [ROOT / f"{e}.ipynb" for e in entries if (ROOT / f"{e}.ipynb").is_file()]
 
 
 @pytest.mark.parametrize("path", toc_notebooks(), ids=lambda p: p.name)
