@@ -18,6 +18,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from .gate_control import set_forget_bias
 from .models import RECURRENT_LAYERS, SequenceModel
 from .tasks import adding_problem
 from .train import evaluate, fit
@@ -56,18 +57,6 @@ def hidden_size_for(kind: str, budget: int, input_size: int, output_size: int) -
     return size if budget - below <= above - budget else size + 1
 
 
-def set_forget_bias(lstm: nn.Module, value: float) -> None:
-    """Set the forget-gate bias of an LSTM layer (package or torch) to ``b_f = value`` (held in ``b_ih``;
-    the forget rows of ``b_hh`` become zero). At ``b_f = 0`` the forget gate ``f = sigmoid(... + b_f)``
-    starts near 1/2 and halves the cell state at every step; at ``b_f = 1`` it starts near 0.73, the
-    initialisation that Jozefowicz, Zaremba and Sutskever (2015) advise."""
-    H = lstm.hidden_size
-    with torch.no_grad():
-        for name, parameter in lstm.named_parameters():
-            if name.startswith("bias_"):
-                parameter[H : 2 * H] = value if name.startswith("bias_ih") else 0.0  # gate order i, f, g, o
-
-
 @dataclass(frozen=True)
 class SweepResult:
     """One trained model of the sweep: its ``model`` name, sequence ``length`` and ``seed``, its number of
@@ -101,11 +90,13 @@ def lag_sweep(
     """Train every model kind on the adding problem at every length and seed; score each on fresh sequences.
 
     A controlled experiment: for one ``(length, seed)`` every kind sees the same ``steps`` batches of
-    ``batch_size`` sequences, drawn with ``torch.Generator().manual_seed(seed)``, and starts from weights drawn
-    after ``seed_everything(seed)``; it trains with Adam (``lr``) and gradients clipped to norm ``clip_norm``,
-    at a hidden size chosen by :func:`hidden_size_for` so that every model has about ``budget`` parameters.
-    The LSTM's forget bias starts at ``forget_bias`` (see :func:`set_forget_bias`). Every model of one length
-    is tested on the same ``test_size`` sequences. Returns one :class:`SweepResult` per (kind, length, seed).
+    ``batch_size`` sequences, drawn with ``torch.Generator().manual_seed(seed)``, and starts from weights
+    drawn after ``torch.manual_seed(seed)``; it trains with Adam (``lr``) and gradients clipped to norm
+    ``clip_norm``, at a hidden size chosen by :func:`hidden_size_for` so that every model has about ``budget``
+    parameters. The LSTM's forget-gate bias starts at ``forget_bias``
+    (:func:`rnntutor.gate_control.set_forget_bias`; Jozefowicz, Zaremba and Sutskever 2015 advise 1). Every
+    model of one length is tested on the same ``test_size`` sequences. Returns one :class:`SweepResult` per
+    (kind, length, seed).
     """
     lengths, seeds, kinds = list(lengths), list(seeds), list(kinds)
     for kind in kinds:

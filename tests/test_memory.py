@@ -7,7 +7,6 @@ from rnntutor.memory import (
     lag_sweep,
     parameter_count,
     recall_weights,
-    set_forget_bias,
     summarize,
 )
 from rnntutor.models import SequenceModel
@@ -42,25 +41,6 @@ def test_equal_budgets_give_narrower_gated_cells():
 def test_bad_sizes_are_refused(call, message):
     with pytest.raises(ValueError, match=message):
         call()
-
-
-@pytest.mark.parametrize("layer", [SequenceModel("lstm", 3, 5, 1).recurrent, torch.nn.LSTM(3, 5, num_layers=2)])
-def test_set_forget_bias_opens_the_forget_gate_at_zero_input(layer):
-    before = {name: p.detach().clone() for name, p in layer.named_parameters()}
-    set_forget_bias(layer, 1.0)
-    H = 5
-    for name, p in layer.named_parameters():
-        if name.startswith("bias_"):
-            expected = before[name].clone()
-            expected[H:2 * H] = 1.0 if name.startswith("bias_ih") else 0.0
-            assert torch.equal(p, expected), name
-        else:
-            assert torch.equal(p, before[name]), name
-    # f = sigmoid(W x + U h + b_ih + b_hh) at x = 0, h = 0 (torch's own LSTMCell as the reference)
-    cell = torch.nn.LSTMCell(3, H)
-    cell.load_state_dict({name.removesuffix("_l0"): p for name, p in layer.named_parameters() if name.endswith("_l0")})
-    gates = torch.nn.functional.linear(torch.zeros(1, 3), cell.weight_ih, cell.bias_ih) + cell.bias_hh
-    torch.testing.assert_close(torch.sigmoid(gates[0, H:2 * H]), torch.full((H,), torch.sigmoid(torch.tensor(1.0))))
 
 
 def tiny_sweep(**changes):
