@@ -5,18 +5,25 @@ Every check returns a :class:`CheckResult`, which prints as one line starting wi
 only when the check passed, so ``assert check_lstm_step(lstm_step)`` works in a test.
 """
 
+from .bptt import check_state_gradients
 from .cells import check_gru_step, check_lstm_step, check_rnn_step
+from .forecast import check_seasonal_naive, check_windows
+from .memory import check_adding_target
 from .result import CheckResult
+from .sharing import check_whh_gradient
+from .unrolling import check_rnn_forward
+from .window_model import check_last_window
 
-__all__ = ["CheckResult", "check_gru_step", "check_lstm_step", "check_rnn_step"]
-from .window_model import check_last_window  # noqa: E402
-
-__all__ += ["check_last_window"]
-from .bptt import check_state_gradients  # noqa: E402
-from .sharing import check_whh_gradient  # noqa: E402
-from .unrolling import check_rnn_forward  # noqa: E402
-
-__all__ += ["check_rnn_forward", "check_state_gradients", "check_whh_gradient"]
-from .memory import check_adding_target  # noqa: E402
-
-__all__ += ["check_adding_target"]
+__all__ = [
+    "CheckResult",
+    "check_adding_target",
+    "check_gru_step",
+    "check_last_window",
+    "check_lstm_step",
+    "check_rnn_forward",
+    "check_rnn_step",
+    "check_seasonal_naive",
+    "check_state_gradients",
+    "check_whh_gradient",
+    "check_windows",
+]
