@@ -2,11 +2,9 @@
 and the API page and the bibliography stay the last two entries of _toc.yml (chapters go above them)."""
 
 import re
-from pathlib import Path
 
-import yaml
+from book_files import ROOT, toc_entries
 
-ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "rnntutor"
 
 
@@ -32,8 +30,7 @@ def test_api_page_documents_every_public_module():
 
 
 def test_api_and_bibliography_close_the_table_of_contents():
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    last = [entry["file"] for entry in toc["chapters"][-2:]]
+    last = toc_entries()[-2:]
     assert last == ["book/api", "book/bibliography"], (
         f"_toc.yml ends with {last}: chapters go above book/api and book/bibliography"
     )
