@@ -22,6 +22,7 @@ from __future__ import annotations
 import torch
 
 from ..cells import RNNCell
+from ._random import randomize_
 from .result import CheckResult
 
 STEPS, BATCH, INPUT, HIDDEN = 5, 3, 2, 4  # different sizes, so that a mixed-up axis shows in a shape
@@ -65,9 +66,7 @@ def _example():
     """States, W_hh, dL/dh_T and the true dL/dh_t of a random run, for the loss L = sum(g_T * h_T)."""
     generator = torch.Generator().manual_seed(0)
     cell = RNNCell(INPUT, HIDDEN, dtype=torch.float64)
-    with torch.no_grad():
-        for p in cell.parameters():
-            p.copy_(torch.empty_like(p).uniform_(-1, 1, generator=generator))
+    randomize_(cell, generator)
     x = torch.randn(STEPS, BATCH, INPUT, dtype=torch.float64, generator=generator)
     state = torch.randn(BATCH, HIDDEN, dtype=torch.float64, generator=generator)
     h = []

@@ -18,6 +18,7 @@ import itertools
 import torch
 
 from ..cells import ChoGRUCell, GRUCell, LSTMCell, RNNCell
+from ._random import randomize_
 from .result import CheckResult
 
 BATCH, INPUT, HIDDEN = 3, 4, 5  # three different sizes, so that a transposed matrix shows up as a shape
@@ -43,9 +44,7 @@ def check_lstm_step(lstm_step) -> CheckResult:
 
 def _check(kind: str, step, cell) -> CheckResult:
     generator = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        for p in cell.parameters():
-            p.copy_(torch.empty_like(p).uniform_(-1, 1, generator=generator))
+    randomize_(cell, generator)
     x = torch.randn(BATCH, INPUT, dtype=torch.float64, generator=generator)
     state = tuple(torch.randn(BATCH, HIDDEN, dtype=torch.float64, generator=generator) for _ in cell.state_names)
     params = {name: p.detach().clone() for name, p in cell.named_parameters()}

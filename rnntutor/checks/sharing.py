@@ -19,6 +19,7 @@ from __future__ import annotations
 import torch
 
 from ..cells import RNNCell
+from ._random import randomize_
 from .result import CheckResult
 
 STEPS, BATCH, INPUT, HIDDEN = 4, 3, 2, 5  # different sizes, so that a mixed-up axis shows in a shape
@@ -61,9 +62,7 @@ def _example():
     """States, deltas and the true gradient of W_hh for a loss on every state of a random run."""
     generator = torch.Generator().manual_seed(0)
     cell = RNNCell(INPUT, HIDDEN, dtype=torch.float64)
-    with torch.no_grad():
-        for p in cell.parameters():
-            p.copy_(torch.empty_like(p).uniform_(-1, 1, generator=generator))
+    randomize_(cell, generator)
     x = torch.randn(STEPS, BATCH, INPUT, dtype=torch.float64, generator=generator)
     h = [torch.randn(BATCH, HIDDEN, dtype=torch.float64, generator=generator)]
     pre = []

@@ -16,6 +16,7 @@ import torch
 
 from ..cells import RNNCell
 from ..layers import RNN
+from ._random import randomize_
 from .result import CheckResult
 
 SEQ, BATCH, INPUT, HIDDEN = 6, 3, 4, 5  # four different sizes, so that a mixed-up axis shows in a shape
@@ -27,8 +28,7 @@ def check_rnn_forward(rnn_forward) -> CheckResult:
     generator = torch.Generator().manual_seed(0)
     layer = RNN(INPUT, HIDDEN, dtype=torch.float64)
     with torch.no_grad():
-        for p in layer.parameters():
-            p.copy_(torch.empty_like(p).uniform_(-1, 1, generator=generator))
+        randomize_(layer, generator)
         x = torch.randn(SEQ, BATCH, INPUT, dtype=torch.float64, generator=generator)
         h0 = torch.randn(BATCH, HIDDEN, dtype=torch.float64, generator=generator)
         outputs, h_n = layer(x, h0.unsqueeze(0))
