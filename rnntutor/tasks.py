@@ -1,4 +1,4 @@
-"""Sequence tasks that need memory, generated on the fly (chapters 1, 2, 3 and 7).
+"""Sequence tasks that need memory, generated on the fly (chapters 1, 2, 3, 5, 6 and 7).
 
 Every generator takes a ``torch.Generator`` so that a batch is reproducible, and returns inputs in the
 batch-first layout ``(batch, length, features)``.
