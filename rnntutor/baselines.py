@@ -20,14 +20,14 @@ from __future__ import annotations
 import numpy as np
 
 from .metrics import Forecasts
+from .validate import check_positive_ints
 
 
 def _check(y, start: int, season: int, steps: int | None) -> tuple[np.ndarray, int]:
     y = np.asarray(y, dtype=float)
     if y.ndim != 1:
         raise ValueError(f"expected a 1-D series, got shape {y.shape}")
-    if not isinstance(season, int) or isinstance(season, bool) or season < 1:
-        raise ValueError(f"season must be a positive int, got {season!r}")
+    check_positive_ints(season=season)
     if not isinstance(start, int) or not max(season, 2) <= start <= len(y):
         raise ValueError(f"start must be an int from {max(season, 2)} to {len(y)} (the series length), "
                          f"got {start!r}")

@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .validate import check_positive_ints
+
 __all__ = ["Cell", "ChoGRUCell", "GRUCell", "LSTMCell", "RNNCell"]
 
 
@@ -40,11 +42,6 @@ def _expect_like(owner: str, name: str, value: torch.Tensor, reference: torch.Te
             f"{owner}: {name} is on device {value.device}, but the parameters are on {reference.device}; "
             f"move one of them, e.g. {name}.to('{reference.device}')"
         )
-
-
-def _expect_positive_int(owner: str, name: str, value) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"{owner}: {name} must be a positive int, got {value!r}")
 
 
 def _check_state(owner: str, hx, names: tuple[str, ...], shape: tuple[int, ...], reference: torch.Tensor):
@@ -74,8 +71,7 @@ class Cell(nn.Module):
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None):
         super().__init__()
-        _expect_positive_int(type(self).__name__, "input_size", input_size)
-        _expect_positive_int(type(self).__name__, "hidden_size", hidden_size)
+        check_positive_ints(type(self).__name__, input_size=input_size, hidden_size=hidden_size)
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias

@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from .plots import MODEL_COLORS
+from .validate import check_positive_ints
 
 __all__ = ["draw_rnn", "draw_rolled", "draw_unrolled"]
 
@@ -48,11 +49,6 @@ def _weight(name: str, step: int | None) -> str:
     return f"$W_{{{name}}}$" if step is None else f"$W_{{{name}}}^{{({step})}}$"
 
 
-def _check_steps(steps) -> None:
-    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
-        raise ValueError(f"steps must be a positive int, got {steps!r}")
-
-
 def draw_rolled(ax, x: float = 0.0) -> None:
     """Draw the rolled network on ``ax``, centred at abscissa ``x``: the cell :math:`h_t`, its input
     :math:`x_t` below, its output :math:`y_t` above, and the loop :math:`W_{hh}` that feeds :math:`h_t` back
@@ -76,7 +72,7 @@ def draw_unrolled(ax, steps: int = 4, shared: bool = True, outputs: str = "every
     ``outputs="every"`` draws an output :math:`y_t` at every step, ``outputs="last"`` only :math:`y_T`, read
     by one head :math:`W_{hy}` (as in :class:`~rnntutor.models.SequenceModel`).
     """
-    _check_steps(steps)
+    check_positive_ints(steps=steps)
     if outputs not in ("every", "last"):
         raise ValueError(f"outputs must be 'every' or 'last', got {outputs!r}")
     _box(ax, x, 0, "$h_0$", "h", dashed=True)
@@ -101,7 +97,7 @@ def draw_rnn(steps: int = 4, shared: bool = True, outputs: str = "every"):
     steps (chapter "The recurrent neuron"). With ``shared=False`` only the unrolled network is drawn, each
     step with its own weights (chapter "Parameter sharing"). ``outputs`` is that of :func:`draw_unrolled`.
     Returns the figure."""
-    _check_steps(steps)
+    check_positive_ints(steps=steps)
     start = 2.5 if shared else 0.0  # where the unrolled network begins
     right = start + steps * STEP + BOX_W / 2 + 0.3
     left = -BOX_W / 2 - 0.3

@@ -26,6 +26,7 @@ from .metrics import Forecasts
 from .models import SequenceModel
 from .runtime import seed_everything
 from .train import History, fit
+from .validate import check_positive_ints
 
 
 def windows(series, lookback: int, horizon: int = 1) -> tuple[np.ndarray, np.ndarray]:
@@ -35,9 +36,7 @@ def windows(series, lookback: int, horizon: int = 1) -> tuple[np.ndarray, np.nda
     whose target lies inside the series: ``len(series) - lookback - horizon + 1`` pairs.
     """
     series = np.asarray(series)
-    for name, value in (("lookback", lookback), ("horizon", horizon)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    check_positive_ints(lookback=lookback, horizon=horizon)
     count = len(series) - lookback - horizon + 1
     if series.ndim != 1 or count < 1:
         raise ValueError(f"need a 1-D series longer than lookback + horizon - 1 = {lookback + horizon - 1}, "
@@ -166,9 +165,7 @@ def fit_forecaster(
     y_train = np.asarray(y_train, dtype=float)
     window = season + 1 if window is None else window
     val_size = max(season, 2) if val_size is None else val_size
-    for name, value in (("season", season), ("window", window), ("val_size", val_size)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    check_positive_ints(season=season, window=window, val_size=val_size)
     if y_train.ndim != 1 or not np.all(np.isfinite(y_train)):
         raise ValueError(f"y_train must be a 1-D array of finite numbers, got shape {y_train.shape}")
     needed = min_train_length(season, window, val_size)

@@ -25,6 +25,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from .validate import check_positive_ints
+
 __all__ = [
     "parameter_uses",
     "per_step_gradients",
@@ -74,8 +76,7 @@ def recurrent_weight(
     orthogonal matrices (QR of a Gaussian matrix, with the signs of :math:`R`'s diagonal moved into
     :math:`Q`), from ``generator`` when given.
     """
-    if not isinstance(hidden_size, int) or isinstance(hidden_size, bool) or hidden_size < 1:
-        raise ValueError(f"recurrent_weight: hidden_size must be a positive int, got {hidden_size!r}")
+    check_positive_ints("recurrent_weight", hidden_size=hidden_size)
     if isinstance(spectral_radius, bool) or not isinstance(spectral_radius, int | float) or spectral_radius < 0:
         raise ValueError(f"recurrent_weight: spectral_radius must be a number >= 0, got {spectral_radius!r}")
     gaussian = torch.randn(hidden_size, hidden_size, generator=generator, dtype=torch.float64)

@@ -24,9 +24,9 @@ from .cells import (
     RNNCell,
     _check_state,
     _expect_like,
-    _expect_positive_int,
     _expect_tensor,
 )
+from .validate import check_positive_ints
 
 __all__ = ["GRU", "LSTM", "RNN", "Recurrent"]
 
@@ -51,9 +51,7 @@ class Recurrent(nn.Module):
     ):
         super().__init__()
         owner = type(self).__name__
-        _expect_positive_int(owner, "input_size", input_size)
-        _expect_positive_int(owner, "hidden_size", hidden_size)
-        _expect_positive_int(owner, "num_layers", num_layers)
+        check_positive_ints(owner, input_size=input_size, hidden_size=hidden_size, num_layers=num_layers)
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout <= 1:
             raise ValueError(f"{owner}: dropout must be a number in [0, 1], got {dropout!r}")
         if dropout > 0 and num_layers == 1:

@@ -22,6 +22,7 @@ from .gate_control import set_forget_bias
 from .models import RECURRENT_LAYERS, SequenceModel
 from .tasks import adding_problem
 from .train import evaluate, fit
+from .validate import check_positive_ints
 
 GATES = {"rnn": 1, "gru": 3, "lstm": 4}  # blocks of rows in weight_ih: a; r, z, n; i, f, g, o
 NAMES = {"rnn": "RNN", "gru": "GRU", "lstm": "LSTM"}
@@ -104,9 +105,7 @@ def lag_sweep(
     for name, values in (("lengths", lengths), ("seeds", seeds), ("kinds", kinds)):
         if not values:
             raise ValueError(f"{name} must not be empty")
-    for name, value in (("steps", steps), ("test_size", test_size)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    check_positive_ints(steps=steps, test_size=test_size)
     for length in lengths:
         if not isinstance(length, int) or isinstance(length, bool) or length < 2:
             raise ValueError(f"every length must be an int of at least 2, got {length!r}")

@@ -11,6 +11,7 @@ from torch import nn
 
 from .cells import RNNCell
 from .layers import GRU, LSTM, RNN
+from .validate import check_positive_ints
 
 RECURRENT_LAYERS = {"rnn": RNN, "gru": GRU, "lstm": LSTM}
 
@@ -71,8 +72,7 @@ class UnsharedRNN(nn.Module):
 
     def __init__(self, length: int, input_size: int, hidden_size: int, output_size: int):
         super().__init__()
-        if not isinstance(length, int) or isinstance(length, bool) or length < 1:
-            raise ValueError(f"length must be a positive int, got {length!r}")
+        check_positive_ints(length=length)
         self.length = length
         self.input_size = input_size
         self.cells = nn.ModuleList(RNNCell(input_size, hidden_size) for _ in range(length))

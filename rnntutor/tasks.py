@@ -8,11 +8,7 @@ from __future__ import annotations
 
 import torch
 
-
-def _check_positive(**values: int) -> None:
-    for name, value in values.items():
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+from .validate import check_positive_ints
 
 
 def first_symbol(batch: int, length: int, symbols: int = 4, generator: torch.Generator | None = None):
@@ -24,7 +20,7 @@ def first_symbol(batch: int, length: int, symbols: int = 4, generator: torch.Gen
 
     Returns ``x`` of shape ``(batch, length, symbols)`` (float32) and ``y`` of shape ``(batch,)`` (int64).
     """
-    _check_positive(batch=batch, length=length, symbols=symbols)
+    check_positive_ints(batch=batch, length=length, symbols=symbols)
     if symbols < 2:
         raise ValueError(f"symbols must be at least 2, got {symbols}")
     tokens = torch.randint(symbols, (batch, length), generator=generator)
@@ -44,7 +40,7 @@ def switch(batch: int, length: int, p: float = 0.2, generator: torch.Generator |
     Returns ``x`` of shape ``(batch, length, 1)`` (float32) and ``y`` of shape ``(batch,)`` (int64), or with
     ``every_step=True`` the position after every step, ``(batch, length)``.
     """
-    _check_positive(batch=batch, length=length)
+    check_positive_ints(batch=batch, length=length)
     if isinstance(p, bool) or not isinstance(p, int | float) or not 0 < p <= 0.5:
         raise ValueError(f"p must be a number in (0, 0.5], got {p!r}")
     u = torch.rand(batch, length, generator=generator)
@@ -68,7 +64,7 @@ def marked_symbol(batch: int, length: int, symbols: int = 4, generator: torch.Ge
     Returns ``x`` of shape ``(batch, length, symbols + 1)`` (float32; the marker is ``x[..., -1]``, so
     ``x[..., -1].argmax(1)`` is the marked step) and ``y`` of shape ``(batch,)`` (int64).
     """
-    _check_positive(batch=batch, length=length, symbols=symbols)
+    check_positive_ints(batch=batch, length=length, symbols=symbols)
     if symbols < 2:
         raise ValueError(f"symbols must be at least 2, got {symbols}")
     tokens = torch.randint(symbols, (batch, length), generator=generator)
@@ -96,7 +92,7 @@ def adding_problem(batch: int, length: int, generator: torch.Generator | None = 
     Returns ``x`` of shape ``(batch, length, 2)`` (float32; values ``x[..., 0]``, markers ``x[..., 1]``)
     and ``y`` of shape ``(batch,)`` (float32).
     """
-    _check_positive(batch=batch, length=length)
+    check_positive_ints(batch=batch, length=length)
     if length < 2:
         raise ValueError(f"length must be at least 2 (one marked step in each half), got {length}")
     half = length // 2

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from .runtime import seed_everything
+from .validate import check_positive_ints
 
 
 @dataclass
@@ -177,9 +178,8 @@ def _check_args(model, epochs, lr, optimizer, batch_size, clip_norm, val, patien
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if not any(p.requires_grad for p in model.parameters()):
         raise ValueError("model has no trainable parameters")
-    for name, value in (("epochs", epochs), ("batch_size", batch_size), ("patience", patience)):
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    optional = {"batch_size": batch_size, "patience": patience}
+    check_positive_ints(epochs=epochs, **{name: value for name, value in optional.items() if value is not None})
     if clip_norm is not None and not clip_norm > 0:
         raise ValueError(f"clip_norm must be a positive number, got {clip_norm!r}")
     if patience is not None and val is None:

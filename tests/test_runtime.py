@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import rnntutor
+from rnntutor.validate import check_positive_ints
 
 
 def draws():
@@ -36,3 +37,10 @@ def test_bad_seed_is_refused(seed):
 def test_bad_device_is_refused():
     with pytest.raises(ValueError, match="'cpu' or 'cuda', got 'tpu'"):
         rnntutor.pick_device("tpu")
+
+
+@pytest.mark.parametrize("value", [0, -3, 2.0, True, "4", None])
+def test_check_positive_ints_names_the_argument_and_what_came(value):
+    with pytest.raises(ValueError, match=rf"^GRU: hidden_size must be a positive int, got {value!r}$"):
+        check_positive_ints("GRU", hidden_size=value)
+    check_positive_ints(hidden_size=1, num_layers=3)  # every int of at least 1 passes
