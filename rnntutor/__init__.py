@@ -4,18 +4,26 @@ The package behind the rnntutor book. ``device = rnntutor.setup()`` starts every
 """
 
 from .baselines import all_baselines
+from .claims import claim, glue
 from .cells import ChoGRUCell, GRUCell, LSTMCell, RNNCell
 from .data import DataError, load_airline, read_series
 from .display import show_source
+from .ensemble import Ensemble
 from .forecast import RecurrentForecaster, fit_forecaster, windows
 from .layers import GRU, LSTM, RNN
 from .metrics import Forecasts, evaluation_table, mae, mape, rmse
-from .runtime import pick_device, seed_everything, setup
+from .runtime import generator, pick_device, seed_everything, seed_offset, seeds, setup
 from .train import History, fit
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Ensemble",
+    "claim",
+    "generator",
+    "glue",
+    "seed_offset",
+    "seeds",
     "Forecasts",
     "History",
     "RecurrentForecaster",

@@ -1,0 +1,251 @@
+"""Many seeds trained together: N independent copies of one model in one batched computation.
+
+A claim about training ("the GRU learns the task") is a claim about random draws, so the book measures it
+on many seeds. Training them one after another costs N times one run; :class:`Ensemble` stacks the N
+copies' parameters along a new first axis and runs them at once with ``torch.func.vmap``, so each step of
+the loop launches the same operations as for one model, on tensors N times larger.
+
+The copies stay independent. Copy ``k`` is built after ``seed_everything(seeds[k])``; with ``(X, y)`` data
+it shuffles its own mini-batches with ``generator(seeds[k])``; Adam and SGD act element by element, so one
+optimizer over the stacked parameters is N optimizers; gradient clipping, divergence and early stopping are
+decided per copy. Copy ``k`` therefore equals ``fit(make_model(), ..., seed=seeds[k])`` run alone, up to
+the rounding of batched arithmetic (tests/test_ensemble.py).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import nn
+from torch.func import functional_call, stack_module_state, vmap
+
+from .runtime import generator, seed_everything
+from .train import History, _batcher, _check_args
+
+__all__ = ["Ensemble"]
+
+
+class Ensemble(nn.Module):
+    """``len(seeds)`` copies of ``make_model()``, the ``k``-th built after ``seed_everything(seeds[k])``.
+
+    ``ensemble(x)`` runs every copy on the same input and returns their outputs stacked, of shape
+    ``(len(seeds), *output_shape)``; ``ensemble[k]`` is copy ``k`` as an ordinary module (a copy of its
+    weights); :meth:`fit` trains all copies together.
+    """
+
+    def __init__(self, make_model: Callable[[], nn.Module], seeds: Sequence[int], device=None):
+        super().__init__()
+        seeds = list(seeds)
+        if not seeds:
+            raise ValueError("seeds must hold at least one seed, got none")
+        if len(set(seeds)) != len(seeds):
+            raise ValueError(f"seeds must be different from each other, got {seeds}")
+        models = []
+        for seed in seeds:
+            seed_everything(seed)
+            model = make_model()
+            if not isinstance(model, nn.Module):
+                raise TypeError(f"make_model must return a torch.nn.Module, got {type(model).__name__}")
+            models.append(model.to(device) if device is not None else model)
+        self.seeds = seeds
+        params, buffers = stack_module_state(models)
+        self._names = list(params)
+        for name, value in params.items():
+            self.register_parameter(name.replace(".", "__"), nn.Parameter(value))
+        for name, value in buffers.items():
+            self.register_buffer(name.replace(".", "__"), value)
+        self._buffer_names = list(buffers)
+        # The architecture without weights, which functional_call fills with one copy's tensors, and an
+        # untouched copy that __getitem__ loads a copy's weights into (lists: not registered as submodules).
+        self._template = [copy.deepcopy(models[0]).to("meta")]
+        self._blueprint = [copy.deepcopy(models[0])]
+
+    def train(self, mode: bool = True) -> Ensemble:
+        """Training or evaluation mode, for the copies too (dropout acts only in training mode)."""
+        self._template[0].train(mode)
+        return super().train(mode)
+
+    def __len__(self) -> int:
+        return len(self.seeds)
+
+    def _stacked(self) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+        params = {name: getattr(self, name.replace(".", "__")) for name in self._names}
+        buffers = {name: getattr(self, name.replace(".", "__")) for name in self._buffer_names}
+        return params, buffers
+
+    def _call(self, params, buffers, x):
+        return functional_call(self._template[0], (params, buffers), (x,))
+
+    def forward(self, x: torch.Tensor, per_copy: bool = False) -> torch.Tensor:
+        """Outputs of every copy, stacked: ``(copies, ...)``. With ``per_copy=True``, ``x`` holds one input
+        per copy along its first axis."""
+        params, buffers = self._stacked()
+        if per_copy and (not torch.is_tensor(x) or x.shape[0] != len(self)):
+            got = tuple(x.shape) if torch.is_tensor(x) else type(x).__name__
+            raise ValueError(f"with per_copy=True, x needs one input per copy along its first axis "
+                             f"({len(self)}), got shape {got}")
+        return vmap(self._call, in_dims=(0, 0, 0 if per_copy else None))(params, buffers, x)
+
+    def __getitem__(self, k: int) -> nn.Module:
+        """Copy ``k`` as an ordinary module, holding a copy of its weights."""
+        if not isinstance(k, int) or not -len(self) <= k < len(self):
+            raise IndexError(f"an ensemble of {len(self)} copies has no copy {k!r}")
+        model = copy.deepcopy(self._blueprint[0]).to(self._device())
+        params, buffers = self._stacked()
+        state = {name: value[k].detach().clone() for name, value in {**params, **buffers}.items()}
+        model.load_state_dict(state)
+        return model
+
+    def _device(self) -> torch.device:
+        return getattr(self, self._names[0].replace(".", "__")).device
+
+    def fit(
+        self,
+        loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+        data,
+        *,
+        epochs: int,
+        lr: float | None = None,
+        optimizer: type | None = None,
+        batch_size: int | None = None,
+        clip_norm: float | None = None,
+        val: tuple[torch.Tensor, torch.Tensor] | None = None,
+        patience: int | None = None,
+        progress: bool = False,
+    ) -> list[History]:
+        """Train every copy as :func:`rnntutor.train.fit` trains one, and return one :class:`History` each.
+
+        The arguments are those of :func:`~rnntutor.train.fit` (``optimizer`` is a class: Adam when
+        omitted). Clipping rescales each copy's gradient by its own norm, ``g * min(1, c / ||g||)``. A copy
+        whose loss stops being finite, or whose validation loss did not improve for ``patience`` epochs,
+        stops: its history ends there, and at the end it holds the weights of its best epoch, as ``fit``
+        leaves them. Training ends when every copy has stopped or after ``epochs``.
+        """
+        if isinstance(optimizer, torch.optim.Optimizer):
+            raise TypeError("an Ensemble builds its own optimizer: pass an optimizer class such as "
+                            "torch.optim.SGD, not an instance")
+        optimizer_class = optimizer or torch.optim.Adam
+        opt = _check_args(self, epochs, lr, optimizer_class, batch_size, clip_norm, val, patience)
+        params, buffers = self._stacked()
+        device = self._device()
+        n = len(self)
+        per_copy_data = _is_tensor_pair(data)
+        batches = [_batcher(data, batch_size) for _ in range(n)] if per_copy_data else [_batcher(data, batch_size)]
+        shufflers = [generator(seed) for seed in self.seeds]
+
+        def copy_loss(p, b, x, y):
+            return loss_fn(self._call(p, b, x), y)
+
+        in_dims = (0, 0, 0, 0) if per_copy_data else (0, 0, None, None)
+        losses_of = vmap(copy_loss, in_dims=in_dims)
+        histories = [History() for _ in range(n)]
+        running = torch.ones(n, dtype=torch.bool)
+        best = {name: value.detach().clone() for name, value in params.items()}
+        best_loss = torch.full((n,), math.inf)
+        epoch_range = range(epochs)
+        if progress:
+            from tqdm.auto import tqdm
+
+            epoch_range = tqdm(epoch_range, desc=f"epochs ({n} seeds)")
+        for epoch in epoch_range:
+            self.train()
+            total, count = torch.zeros(n, dtype=torch.float64), 0
+            for x, y in _epoch(batches, shufflers, per_copy_data):
+                x, y = x.to(device), y.to(device)
+                losses = losses_of(params, buffers, x, y)
+                opt.zero_grad()
+                losses.sum().backward()  # copies share no parameter: each gets the gradient of its own loss
+                norms = torch.linalg.vector_norm(
+                    torch.stack([torch.linalg.vector_norm(p.grad.flatten(1), dim=1) for p in params.values()
+                                 if p.grad is not None]), dim=0)
+                if clip_norm is not None:
+                    scale = (clip_norm / (norms + 1e-6)).clamp(max=1.0)
+                    for p in params.values():
+                        if p.grad is not None:
+                            p.grad.mul_(scale.view(-1, *[1] * (p.dim() - 1)).to(p.grad.dtype))
+                opt.step()
+                size = x.shape[1] if per_copy_data else len(x)
+                total += losses.detach().double().cpu() * size
+                count += size
+                for k, norm in enumerate(norms.tolist()):
+                    if running[k]:
+                        histories[k].grad_norms.append(norm)
+            epoch_loss = (total / count).tolist()
+            for k in range(n):
+                if running[k]:
+                    histories[k].train_loss.append(epoch_loss[k])
+                    if not math.isfinite(epoch_loss[k]):
+                        histories[k].diverged = True
+                        running[k] = False
+            if val is not None:
+                val_losses = self.evaluate(loss_fn, val).cpu()
+                for k in range(n):
+                    if not running[k]:
+                        continue
+                    histories[k].val_loss.append(float(val_losses[k]))
+                    if val_losses[k] < best_loss[k]:
+                        best_loss[k] = val_losses[k]
+                        histories[k].best_epoch = epoch
+                        with torch.no_grad():
+                            for name, value in params.items():
+                                best[name][k] = value[k]
+                    elif patience is not None and epoch - histories[k].best_epoch >= patience:
+                        histories[k].stopped_early = True
+                        running[k] = False
+            if progress:
+                epoch_range.set_postfix(running=int(running.sum()), loss=f"{min(epoch_loss):.4g}")
+            if not running.any():
+                break
+        if progress:
+            epoch_range.close()
+        if val is not None:
+            with torch.no_grad():
+                for k in range(n):
+                    if histories[k].best_epoch is not None:
+                        for name, value in params.items():
+                            value[k] = best[name][k]
+        return histories
+
+    @torch.no_grad()
+    def evaluate(self, loss_fn, data: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        """Loss of every copy on ``data = (X, y)`` in evaluation mode: a tensor of shape ``(copies,)``."""
+        x, y = data
+        device = self._device()
+        was_training = self.training
+        self.eval()
+        params, buffers = self._stacked()
+        losses = vmap(lambda p, b: loss_fn(self._call(p, b, x.to(device)), y.to(device)))(params, buffers)
+        self.train(was_training)
+        return losses
+
+
+def _is_tensor_pair(data) -> bool:
+    return isinstance(data, tuple | list) and len(data) == 2 and all(torch.is_tensor(t) for t in data)
+
+
+def _epoch(batches, shufflers, per_copy_data: bool):
+    """One epoch's batches: with (X, y) data each copy's own shuffle, stacked along a first axis."""
+    if not per_copy_data:
+        yield from batches[0]()
+        return
+    # Each copy draws its permutation from its own generator, as fit draws it after seed_everything(seed).
+    epochs = [_with_generator(batch, gen) for batch, gen in zip(batches, shufflers, strict=True)]
+    for parts in zip(*epochs, strict=True):
+        xs, ys = zip(*parts, strict=True)
+        yield torch.stack(xs), torch.stack(ys)
+
+
+def _with_generator(batcher, gen: torch.Generator):
+    """Run ``batcher()`` (which shuffles with torch's global generator) with ``gen``'s state instead."""
+    state = torch.get_rng_state()
+    torch.set_rng_state(gen.get_state())
+    try:
+        batches = list(batcher())
+        gen.set_state(torch.get_rng_state())
+    finally:
+        torch.set_rng_state(state)
+    return batches
+
