@@ -4,8 +4,8 @@ The package behind the rnntutor book. ``device = rnntutor.setup()`` starts every
 """
 
 from .baselines import all_baselines
-from .claims import claim, glue
 from .cells import ChoGRUCell, GRUCell, LSTMCell, RNNCell
+from .claims import claim, glue
 from .data import DataError, load_airline, read_series
 from .display import show_source
 from .ensemble import Ensemble
