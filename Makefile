@@ -8,7 +8,7 @@ NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
 # MathJax for the book's equations, served with the pages (no CDN): the version pinned in the lock file.
 MATHJAX := _mathjax/node_modules/.installed
 
-.PHONY: book test notebooks gpu-check lint clean student assignments
+.PHONY: book test test-machines test-seeds system-packages notebooks gpu-check lint clean student assignments
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,8 +25,42 @@ book: $(STAMP) $(MATHJAX)
 	$(BIN)/jupyter-book build . -W --keep-going
 	@echo "The book is at $(CURDIR)/_build/html/index.html"
 
-test: $(STAMP) $(MATHJAX)
-	$(BIN)/pytest -n 2 --dist loadfile --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg
+# The browser test drives Debian's chromium and npm installs MathJax: installed here when missing and this
+# is a Debian machine run as root, else make stops with one line that says what to install.
+system-packages:
+	@missing=""; \
+	{ [ -n "$$CHROMIUM" ] || command -v chromium >/dev/null; } || missing="$$missing chromium"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else \
+	    echo "make test needs:$$missing (Debian: sudo apt-get install$$missing; or set CHROMIUM=/path/to/chromium)"; exit 1; \
+	  fi; \
+	fi
+
+NBVAL := $(BIN)/pytest -n 2 --dist loadfile --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg
+
+test: system-packages $(STAMP) $(MATHJAX)
+	$(NBVAL)
+
+# The notebooks as other machines compute them: torch's portable kernels, its AVX2 kernels, two threads.
+# Every stored output that nbval compares must come out the same there, and every claim must hold.
+MACHINES ?= ATEN_CPU_CAPABILITY=default ATEN_CPU_CAPABILITY=avx2 RNNTUTOR_THREADS=2
+test-machines: $(STAMP)
+	for variation in $(MACHINES); do \
+	  echo "== notebooks with $$variation"; env $$variation $(NBVAL) book || exit 1; \
+	done
+
+# Other random draws: with every seed shifted by RNNTUTOR_SEED_OFFSET, every cell runs and every claim holds
+# (outputs are not compared: they are another run's).
+SEED_OFFSETS ?= 1 23 500
+test-seeds: $(STAMP)
+	for offset in $(SEED_OFFSETS); do \
+	  echo "== notebooks with RNNTUTOR_SEED_OFFSET=$$offset"; \
+	  RNNTUTOR_SEED_OFFSET=$$offset $(BIN)/pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env book || exit 1; \
+	done
 
 notebooks: $(STAMP)
 	for nb in $(NOTEBOOKS); do \

@@ -10,6 +10,7 @@ import pytest
 from book_files import ROOT, resolve, toc_entries, toc_notebooks
 
 NOTEBOOKS = toc_notebooks()
+CHAPTERS = [p for p in NOTEBOOKS if p.name[:2].isdigit()]
 
 
 def code_cells(path):
@@ -37,11 +38,29 @@ def test_notebook_is_executed_top_to_bottom_without_errors(path):
     assert not errors, f"{path.name} stores error outputs: {errors}"
 
 
+def tagged(path, tag):
+    return [c for c in code_cells(path) if tag in c["metadata"].get("tags", [])]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_every_chapter_asserts_at_least_three_claims(path):
+    """What the prose concludes from a measurement is asserted in a cell tagged `claim` that calls
+    rnntutor.claim: its output (the statement) is the same on every machine, so nbval compares it."""
+    claims = tagged(path, "claim")
+    assert len(claims) >= 3, f"{path.name} has {len(claims)} claim cells, at least 3 expected"
+    for cell in claims:
+        source = "".join(cell["source"])
+        assert "claim(" in source, f"{path.name}: a claim cell that asserts nothing:\n{source}"
+        assert "nbval-ignore-output" not in cell["metadata"]["tags"], f"{path.name}: a claim cell's output is ignored"
+        printed = "".join(o.get("text", "") for o in cell["outputs"] if o["output_type"] == "stream")
+        assert printed.startswith("✓ "), f"{path.name}: a claim cell stores no statement:\n{source}"
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_starts_with_colab_install_and_setup(path):
     first, second = ("".join(c["source"]) for c in code_cells(path)[:2])
     assert 'if "google.colab" in sys.modules:' in first
-    assert "%pip install" in first and "rnntutor @ git+https://github.com/" in first
+    assert "rnntutor @ git+https://github.com/" in first  # tests/test_repository_url.py checks the reference
     assert "rnntutor.setup(" in second
 
 

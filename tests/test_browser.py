@@ -25,6 +25,9 @@ from playwright.sync_api import sync_playwright
 
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+if not Path(CHROMIUM).is_file():
+    pytest.fail(f"the browser test needs Debian's chromium, not found at {CHROMIUM}: `make test` installs it as "
+                "root, or run `apt-get install chromium`, or set CHROMIUM=/path/to/chromium", pytrace=False)
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",

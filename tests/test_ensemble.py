@@ -1,0 +1,169 @@
+"""Many seeds trained together: copy k of an Ensemble equals a separate run of fit with seed k.
+
+The separate run is the reference: ``seed_everything(k)``, build the model, ``fit(..., seed=k)``. Weights,
+per-epoch losses, gradient norms, early stopping and divergence must agree, in float64 to 1e-10 and in
+float32 to 1e-5, for every optimizer, with and without clipping, shuffled tensors or a list of batches.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+import rnntutor
+from rnntutor.ensemble import Ensemble
+from rnntutor.models import SequenceModel
+from rnntutor.runtime import seed_everything
+from rnntutor.train import fit
+
+TOLERANCE = {torch.float64: 1e-10, torch.float32: 1e-5}
+SEEDS = [0, 3, 7]
+
+
+@pytest.fixture
+def dtype(request):
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(request.param)
+    yield request.param
+    torch.set_default_dtype(old)
+
+
+def classification(n, seed, dtype):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 6, 3, generator=g, dtype=dtype)
+    return x, (x[:, 0, 0] > 0).long() + (x[:, -1, 1] > 0).long()
+
+
+def make_lstm():
+    return SequenceModel("lstm", 3, 6, 3)
+
+
+def separate_run(make_model, seed, data, **options):
+    seed_everything(seed)
+    model = make_model()
+    return model, fit(model, nn.functional.cross_entropy, data, seed=seed, **options)
+
+
+def largest_difference(a: nn.Module, b: nn.Module) -> float:
+    pairs = zip(a.state_dict().values(), b.state_dict().values(), strict=True)
+    return max((x - y).abs().max().item() for x, y in pairs)
+
+
+CASES = {
+    "adam, shuffled batches, clipping, early stopping": dict(
+        epochs=8, lr=0.01, batch_size=16, clip_norm=0.5, patience=2),
+    "sgd, whole batch, no clipping": dict(epochs=6, lr=0.5, optimizer=torch.optim.SGD),
+}
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32], indirect=True, ids=str)
+@pytest.mark.parametrize("case", list(CASES))
+def test_copy_k_equals_a_separate_run_with_seed_k(dtype, case):
+    options = dict(CASES[case])
+    data, val = classification(80, 1, dtype), classification(40, 2, dtype)
+    if "patience" in options:
+        options["val"] = val
+    ensemble = Ensemble(make_lstm, SEEDS)
+    histories = ensemble.fit(nn.functional.cross_entropy, data, **options)
+    tolerance = TOLERANCE[dtype]
+    for k, seed in enumerate(SEEDS):
+        model, history = separate_run(make_lstm, seed, data, **options)
+        assert largest_difference(model, ensemble[k]) < tolerance
+        assert history.epochs == histories[k].epochs
+        assert history.best_epoch == histories[k].best_epoch
+        assert history.stopped_early == histories[k].stopped_early
+        for name in ("train_loss", "val_loss", "grad_norms"):
+            ours, theirs = getattr(histories[k], name), getattr(history, name)
+            assert len(ours) == len(theirs)
+            assert max((abs(a - b) for a, b in zip(ours, theirs, strict=True)), default=0) < tolerance * 10
+
+
+def test_copies_stop_at_different_epochs_and_keep_their_best_weights():
+    data, val = classification(80, 1, torch.float32), classification(40, 2, torch.float32)
+    ensemble = Ensemble(make_lstm, range(6))
+    histories = ensemble.fit(nn.functional.cross_entropy, data, epochs=40, lr=0.1, batch_size=16, val=val,
+                             patience=1)
+    assert len({h.epochs for h in histories}) > 1, "these seeds should stop at different epochs"
+    losses = ensemble.evaluate(nn.functional.cross_entropy, val)
+    for k, history in enumerate(histories):
+        assert history.stopped_early or history.epochs == 40
+        assert losses[k].item() == pytest.approx(history.best_val_loss, rel=1e-5)
+
+
+def test_a_list_of_batches_is_shared_by_every_copy():
+    batches = [classification(16, seed, torch.float32) for seed in range(4)]
+    ensemble = Ensemble(make_lstm, SEEDS)
+    histories = ensemble.fit(nn.functional.cross_entropy, batches, epochs=3, lr=0.02)
+    for k, seed in enumerate(SEEDS):
+        model, history = separate_run(make_lstm, seed, batches, epochs=3, lr=0.02)
+        assert largest_difference(model, ensemble[k]) < 1e-5
+        assert history.train_loss == pytest.approx(histories[k].train_loss, abs=1e-5)
+
+
+def test_a_diverging_copy_stops_and_leaves_the_others_alone():
+    x = torch.randn(32, 1)
+    y = 3 * x
+
+    def make():
+        return nn.Linear(1, 1)
+
+    ensemble = Ensemble(make, [0, 1])
+    with torch.no_grad():
+        ensemble.weight[1].fill_(1e30)  # copy 1 overflows at once
+    histories = ensemble.fit(nn.functional.mse_loss, (x, y), epochs=5, lr=0.01)
+    assert histories[1].diverged and histories[1].epochs == 1
+    assert not histories[0].diverged and histories[0].epochs == 5
+    assert all(math.isfinite(v) for v in histories[0].train_loss)
+
+
+def test_outputs_are_stacked_along_a_first_axis_and_copies_differ():
+    ensemble = Ensemble(make_lstm, SEEDS)
+    x = torch.randn(5, 6, 3)
+    out = ensemble(x)
+    assert out.shape == (3, 5, 3)
+    for k in range(3):
+        torch.testing.assert_close(out[k], ensemble[k](x))
+    assert not torch.equal(out[0], out[1])
+    per_copy = torch.randn(3, 5, 6, 3)
+    torch.testing.assert_close(ensemble(per_copy, per_copy=True)[2], ensemble[2](per_copy[2]))
+
+
+def test_the_seed_offset_shifts_every_copy(monkeypatch):
+    plain = Ensemble(make_lstm, [5])[0]
+    monkeypatch.setenv("RNNTUTOR_SEED_OFFSET", "2")
+    shifted = Ensemble(make_lstm, [3])[0]
+    assert largest_difference(plain, shifted) == 0
+
+
+@pytest.mark.parametrize(
+    ("make", "seeds", "error", "message"),
+    [
+        (make_lstm, [], ValueError, "at least one seed"),
+        (make_lstm, [1, 1], ValueError, "different from each other"),
+        (lambda: "model", [0], TypeError, "must return a torch.nn.Module, got str"),
+    ],
+)
+def test_bad_arguments_say_what_was_expected(make, seeds, error, message):
+    with pytest.raises(error, match=message):
+        Ensemble(make, seeds)
+
+
+def test_bad_fit_arguments_and_indices():
+    ensemble = Ensemble(make_lstm, SEEDS)
+    data = classification(8, 0, torch.float32)
+    with pytest.raises(TypeError, match="optimizer class"):
+        ensemble.fit(nn.functional.cross_entropy, data, epochs=1,
+                     optimizer=torch.optim.SGD(ensemble.parameters(), lr=0.1))
+    with pytest.raises(ValueError, match="epochs must be a positive int"):
+        ensemble.fit(nn.functional.cross_entropy, data, epochs=0, lr=0.1)
+    with pytest.raises(IndexError, match="3 copies has no copy 3"):
+        ensemble[3]
+    with pytest.raises(ValueError, match="one input per copy"):
+        ensemble(torch.randn(2, 6, 3), per_copy=True)
+
+
+def test_exported_at_the_top_level():
+    assert rnntutor.Ensemble is Ensemble
