@@ -73,9 +73,6 @@ def server(site):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(f"no Chromium at {CHROMIUM}: install Debian's chromium (apt-get install chromium) "
-                    "or set CHROMIUM to a Chromium executable")
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)  # no screenshot of a page that is gone
     SCREENSHOTS.mkdir(parents=True)
     with sync_playwright() as pw:
@@ -131,6 +128,9 @@ def test_page(page, problems, site, server, name):
 
     if not page.title():
         failures.append("the page has no title")
+    icon = page.evaluate("() => document.querySelector('link[rel~=icon]')?.href")
+    if not icon or page.request.get(icon).status != 200:
+        failures.append(f"no favicon that loads: {icon}")
 
     images = page.eval_on_selector_all(
         "article img",
@@ -199,3 +199,40 @@ def test_dark_mode_switch(page, problems, server):
     assert dark_theme == "dark", f"data-theme stayed {dark_theme!r}"
     assert dark_background != background, f"the background stayed {background} in dark mode"
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize(("toggle", "dialog", "content"), [
+    (".primary-toggle", "#pst-primary-sidebar-modal", "nav a[href*='02_recurrent_neuron']"),
+    (".secondary-toggle", "#pst-secondary-sidebar-modal", "#pst-page-toc-nav a"),
+], ids=["chapter list", "page contents"])
+def test_on_a_phone_the_sidebar_buttons_open_and_close_their_sidebar(page, problems, server, toggle, dialog,
+                                                                      content):
+    """At 390 px the button a reader sees opens the chapter list (or the page's contents); Escape closes it."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_page(page, f"{server}/book/{first_chapter()}.html")
+    buttons = page.locator(f"{toggle}:visible")
+    assert buttons.count() >= 1, f"no visible {toggle} button on a phone"
+    buttons.first.click()
+    modal = page.locator(dialog)
+    modal.wait_for(state="visible", timeout=5_000)
+    assert modal.locator(content).first.is_visible(), f"{dialog} opened without {content}"
+    page.screenshot(path=SCREENSHOTS / f"phone-{toggle.strip('.')}.png")
+    page.keyboard.press("Escape")
+    modal.wait_for(state="hidden", timeout=5_000)
+    assert not problems, "\n".join(problems)
+
+
+def test_on_a_desktop_the_sidebar_button_hides_and_shows_the_chapter_list(page, problems, server):
+    open_page(page, f"{server}/book/{first_chapter()}.html")
+    chapters = page.locator("#pst-primary-sidebar nav a[href*='02_recurrent_neuron']").first
+    assert chapters.is_visible() and page.locator("#pst-page-toc-nav a").first.is_visible()
+    button = page.locator(".primary-toggle:visible").first
+    button.click()
+    chapters.wait_for(state="hidden", timeout=5_000)
+    button.click()
+    chapters.wait_for(state="visible", timeout=5_000)
+    assert not problems, "\n".join(problems)
+
+
+def first_chapter() -> str:
+    return next(n for n in pages() if (ROOT / "book" / f"{n}.ipynb").is_file())
