@@ -2,6 +2,7 @@
 
 ``load_airline()`` returns the monthly totals of international airline passengers, 1949 to 1960
 (Box and Jenkins' series G): the series of the forecasting chapter.
+``load_tinyshakespeare()`` returns the text of the chapter on generating text.
 """
 
 from __future__ import annotations
@@ -92,3 +93,30 @@ def load_airline() -> tuple[np.ndarray, np.ndarray]:
     """
     dates, values = read_series(airline_path(), column="Passengers", date_column="Month")
     return dates.astype("datetime64[M]"), values
+
+
+#: sha256 of the uncompressed tiny Shakespeare text, as published with Karpathy's char-rnn.
+TINYSHAKESPEARE_SHA256 = "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed"
+#: The held-out part of tiny Shakespeare starts here: its last 10 % (111,540 characters), never trained on.
+TINYSHAKESPEARE_HELD_OUT = 1_003_854
+
+
+def load_tinyshakespeare(part: str = "all") -> str:
+    """The tiny Shakespeare text of Karpathy's char-rnn: 1,115,394 characters of plays, public domain.
+
+    ``part`` is ``"all"``, ``"train"`` (the first 90 %) or ``"held_out"`` (the last 10 %, from character
+    :data:`TINYSHAKESPEARE_HELD_OUT`, which the book never trains on). The file ships gzip-compressed in
+    ``rnntutor/datasets``; its text is checked against :data:`TINYSHAKESPEARE_SHA256`.
+    Source: https://github.com/karpathy/char-rnn (data/tinyshakespeare/input.txt), works of Shakespeare.
+    """
+    import gzip
+    import hashlib
+
+    parts = {"all": slice(None), "train": slice(None, TINYSHAKESPEARE_HELD_OUT),
+             "held_out": slice(TINYSHAKESPEARE_HELD_OUT, None)}
+    if part not in parts:
+        raise ValueError(f"part must be one of {', '.join(map(repr, parts))}, got {part!r}")
+    raw = gzip.decompress((resources.files("rnntutor") / "datasets" / "tinyshakespeare.txt.gz").read_bytes())
+    if hashlib.sha256(raw).hexdigest() != TINYSHAKESPEARE_SHA256:
+        raise DataError("the bundled tinyshakespeare.txt.gz does not hold the published text (sha256 differs)")
+    return raw.decode("utf-8")[parts[part]]
