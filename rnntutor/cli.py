@@ -5,6 +5,8 @@ series: it holds out the last part of the series, scores a recurrent forecaster 
 baselines (one-step and multi-step), then trains on the whole series and forecasts the next values.
 ``rnntutor student NOTEBOOK... --output DIR`` writes the student version of each notebook: solutions
 removed, exercise stubs shown, outputs cleared (see :mod:`rnntutor.student`).
+``rnntutor generate FILE.txt`` trains a character-level LSTM on any UTF-8 text, scores it on the text's
+held-out end against n-gram baselines, and prints a sample (see :mod:`rnntutor.generate`).
 
 Bad input ends with one line on stderr and exit status 2.
 """
@@ -66,6 +68,28 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("notebooks", nargs="+", type=Path, help="notebooks (.ipynb) with tagged solutions")
     st.add_argument("--output", type=Path, required=True, help="folder for the student notebooks")
     st.set_defaults(run=student_command)
+    gen = commands.add_parser(
+        "generate",
+        help="train a character-level LSTM on a UTF-8 text file and print samples",
+        description="Train a character-level LSTM on any UTF-8 text (every character is one token, in any "
+        "script), report held-out bits per character against unigram and n-gram baselines counted from the "
+        "same training text, and print a sample. The last 10 %% of the text is held out.",
+    )
+    gen.add_argument("file", type=Path, help="UTF-8 text file")
+    gen.add_argument("--steps", type=int, default=None,
+                     help="training steps (default: 500, or 0 with --load)")
+    gen.add_argument("--length", type=int, default=300, help="characters to generate (default: 300)")
+    gen.add_argument("--temperature", type=float, default=0.8, help="sampling temperature > 0 (default: 0.8)")
+    gen.add_argument("--top-k", type=int, default=None, help="sample from the k likeliest characters only")
+    gen.add_argument("--prime", default=None, help="text to start from (default: the file's first character)")
+    gen.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    gen.add_argument("--hidden", type=int, default=128, help="LSTM hidden size of a new model (default: 128)")
+    gen.add_argument("--scratch", action="store_true",
+                     help="run the book's LSTM instead of torch's fused nn.LSTM (the same numbers, slower)")
+    gen.add_argument("--save", type=Path, default=None, help="write the trained model to this checkpoint")
+    gen.add_argument("--load", type=Path, default=None, help="start from this checkpoint (same vocabulary)")
+    gen.add_argument("--overwrite", action="store_true", help="let --save replace an existing file")
+    gen.set_defaults(run=generate_command)
     return parser
 
 
@@ -226,6 +250,12 @@ def _plot(args, dates, y, start, methods, future, name) -> None:
     ax.legend(loc="upper left")
     fig.savefig(args.plot)
     plt.close(fig)
+
+
+def generate_command(args) -> int:
+    from .generate import generate_command as run
+
+    return run(args)
 
 
 def student_command(args) -> int:
