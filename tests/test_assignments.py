@@ -24,7 +24,7 @@ ASSIGNMENTS = sorted(p.stem for p in ROOT.glob("assignments/*/*.ipynb"))
 # One typical mistake per assignment: (text of the solution, the mistaken text, questions it costs marks on).
 MISTAKES = {
     "rnn_step": ("h = rnn_step(x, h, W_ih", "h = rnn_step(x, h0, W_ih", {"q2"}),  # the state is not carried
-    "lstm_step": ("i, f, g, o = (", "i, f, o, g = (", {"q1", "q2"}),  # gates in the wrong order
+    "lstm_step": ("i, f, g, o = (", "i, f, o, g = (", {"q1"}),  # gates in the wrong order (q2 runs with a given step)
     "forecast_baseline": ("return X, series[lookback:]", "return X, series[lookback - 1 : -1]", {"q1"}),  # y off by one
 }
 
