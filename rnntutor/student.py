@@ -2,10 +2,14 @@
 
 A notebook marks what is the teacher's with cell tags and MyST directives:
 
-- a cell tagged ``solution`` goes (the code that solves a coding exercise, or any cell);
-- every ``{solution}``, ``{solution-start}`` and ``{solution-end}`` directive goes from the markdown
-  cells, found by markdown-it-py, the parser MyST itself is built on, so that an exercise and its
-  solution may share a cell; a cell left empty goes;
+- a cell tagged ``solution`` (in any case: ``Solution``, ``SOLUTION``) goes (the code that solves a coding
+  exercise, or any cell);
+- every ``{solution}`` directive goes from the markdown cells, also one nested in a list, a block quote
+  or another directive such as an admonition; found by markdown-it-py, the parser MyST itself is built
+  on, so that an exercise and its solution may share a cell; a cell left empty goes;
+- everything from a ``{solution-start}`` directive to its ``{solution-end}`` goes: the rest of the cell
+  that opens it, every cell in between (tagged or not), the start of the cell that closes it; only a
+  cell tagged ``skeleton`` in between stays;
 - a cell tagged ``skeleton`` (the stub a student fills in, hidden from the book by ``remove-cell``) loses
   its ``remove-cell`` tag;
 - outputs, execution counts and cell metadata other than tags are cleared.
@@ -21,27 +25,34 @@ from pathlib import Path
 import nbformat
 from markdown_it import MarkdownIt
 from mdit_py_plugins.colon_fence import colon_fence_plugin
-from nbconvert.preprocessors import (
-    ClearMetadataPreprocessor,
-    ClearOutputPreprocessor,
-    Preprocessor,
-    TagRemovePreprocessor,
-)
+from nbconvert.preprocessors import ClearMetadataPreprocessor, ClearOutputPreprocessor, Preprocessor
 
 SOLUTION_TAG, SKELETON_TAG, HIDDEN_TAG = "solution", "skeleton", "remove-cell"
 SOLUTION_DIRECTIVES = {"{solution}", "{solution-start}", "{solution-end}"}
 _MARKDOWN = MarkdownIt("commonmark").use(colon_fence_plugin)  # ``` and ::: fences, as MyST reads them
 
 
-class RemoveSolutionDirectives(Preprocessor):
-    """Cut each top-level ``{solution}``, ``{solution-start}`` and ``{solution-end}`` directive, fenced with
-    backticks or colons, out of the markdown cells, and drop a cell that holds nothing else."""
+class RemoveSolutions(Preprocessor):
+    """Drop the cells tagged ``solution`` (any case) and the cells between ``{solution-start}`` and
+    ``{solution-end}``; cut every solution directive, nested ones included, out of the markdown cells; drop
+    a markdown cell that holds nothing else."""
 
     def preprocess(self, nb, resources):
+        kept, inside = [], False
         for cell in nb.cells:
+            tags = {str(tag).lower() for tag in cell.metadata.get("tags", [])}
+            was_inside = inside
             if cell.cell_type == "markdown":
-                cell.source = _without_solutions(cell.source)
-        nb.cells = [c for c in nb.cells if c.cell_type != "markdown" or c.source.strip()]
+                source, inside = _without_solutions(cell.source, inside)
+                if source != cell.source:
+                    cell.source = source
+                    if not source.strip():
+                        continue
+            if SOLUTION_TAG in tags or (was_inside and inside and cell.cell_type != "markdown"
+                                        and SKELETON_TAG not in tags):
+                continue
+            kept.append(cell)
+        nb.cells = kept
         return nb, resources
 
 
@@ -58,8 +69,7 @@ class ShowSkeletons(Preprocessor):
 def student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """A copy of ``nb`` without its solutions, with its stubs shown and its outputs cleared."""
     preprocessors = [
-        TagRemovePreprocessor(remove_cell_tags={SOLUTION_TAG}),
-        RemoveSolutionDirectives(),
+        RemoveSolutions(),
         ShowSkeletons(),
         ClearOutputPreprocessor(),
         ClearMetadataPreprocessor(clear_notebook_metadata=False, preserve_cell_metadata_mask={"tags"}),
@@ -92,14 +102,39 @@ def write_student_notebooks(paths, output_dir) -> list[Path]:
     return written
 
 
-def _without_solutions(source: str) -> str:
-    """``source`` with the lines of its top-level solution directives removed."""
-    cut = set()
-    for token in _MARKDOWN.parse(source):
-        directive = (token.info.split() or [""])[0]
-        if token.level == 0 and token.type in ("fence", "colon_fence") and directive in SOLUTION_DIRECTIVES:
-            cut.update(range(*token.map))
+def _without_solutions(source: str, inside: bool = False) -> tuple[str, bool]:
+    """``source`` without its solution directives, and without what lies between a ``{solution-start}`` and
+    its ``{solution-end}`` (from the top of the cell when ``inside`` one already); and whether a
+    ``{solution-start}`` is still open at its end."""
+    lines = source.splitlines()
+    cut, opened, skip_until = set(), 0 if inside else None, -1
+    for name, first, end in sorted(_directives(source), key=lambda d: (d[1], -d[2])):
+        if first < skip_until:
+            continue  # nested in a solution already cut
+        if opened is not None:
+            if name == "{solution-end}":
+                cut.update(range(opened, end))
+                opened = None
+            continue
+        if name in ("{solution}", "{solution-end}"):
+            cut.update(range(first, end))
+            skip_until = end
+        elif name == "{solution-start}":
+            opened = first
+    if opened is not None:
+        cut.update(range(opened, len(lines)))
     if not cut:
-        return source
-    lines = [line for i, line in enumerate(source.splitlines()) if i not in cut]
-    return "\n".join(lines).strip("\n")
+        return source, opened is not None
+    kept = [line for i, line in enumerate(lines) if i not in cut]
+    return "\n".join(kept).strip("\n"), opened is not None
+
+
+def _directives(source: str, offset: int = 0):
+    """(name, first line, line after the last) of every fenced block in ``source``, with those nested in
+    lists, block quotes and other directives (whose bodies markdown-it leaves unparsed: parsed here)."""
+    for token in _MARKDOWN.parse(source):
+        if token.type in ("fence", "colon_fence") and token.map:
+            name = (token.info.split() or [""])[0]
+            yield name, offset + token.map[0], offset + token.map[1]
+            if name.startswith("{") and name.endswith("}"):
+                yield from _directives(token.content, offset + token.map[0] + 1)

@@ -93,3 +93,32 @@ def test_command_line(tmp_path, capsys):
     assert capsys.readouterr().out.strip() == str(tmp_path / "out" / "chapter.ipynb")
     assert main(["student", str(source), "--output", str(tmp_path)]) == 2
     assert "rnntutor student: error: the output folder" in capsys.readouterr().err
+
+
+def test_every_solution_form_goes():
+    """Untagged cells between {solution-start} and {solution-end}, solutions nested in lists, block quotes and
+    admonitions, cells tagged Solution in any case: none reaches the student."""
+    cells = [
+        v4.new_markdown_cell("```{exercise}\n:label: ex-y-1\nWrite `f`.\n```"),
+        v4.new_markdown_cell("```{solution-start} ex-y-1\n:class: dropdown\n```\nThe idea: SECRET-1."),
+        v4.new_code_cell("def f():\n    return 'SECRET-2'"),
+        v4.new_markdown_cell("Why it works: SECRET-3."),
+        v4.new_code_cell("f()  # SECRET-4", metadata={"tags": ["hide-input"]}),
+        v4.new_code_cell("def f():\n    raise NotImplementedError", metadata={"tags": ["skeleton", "remove-cell"]}),
+        v4.new_markdown_cell("More: SECRET-5\n\n```{solution-end}\n```\n\nBack to the chapter."),
+        v4.new_markdown_cell("1. First question.\n\n   ```{solution} ex-y-2\n   SECRET-6\n   ```\n2. Second."),
+        v4.new_markdown_cell("> Quoted.\n>\n> :::{solution} ex-y-3\n> SECRET-7\n> :::\n\nAfter the quote."),
+        v4.new_markdown_cell("````{admonition} Try it\nDo it.\n\n```{solution} ex-y-4\nSECRET-8\n```\n````"),
+        v4.new_markdown_cell("::::{note}\nA note.\n:::{solution} ex-y-5\n:class: dropdown\nSECRET-9\n:::\n::::"),
+        v4.new_code_cell("answer = 'SECRET-10'", metadata={"tags": ["Solution"]}),
+        v4.new_markdown_cell("SECRET-11", metadata={"tags": ["SOLUTION"]}),
+        v4.new_markdown_cell("```{solution-start} ex-y-6\n```\nSECRET-12\n```{solution-end}\n```\nKept too."),
+        v4.new_code_cell("print('the end')"),
+    ]
+    student = student_notebook(v4.new_notebook(cells=cells))
+    text = "\n".join(c.source for c in student.cells)
+    assert "SECRET" not in text, text
+    assert [c.source for c in student.cells] == [
+        cells[0].source, cells[5].source, "Back to the chapter.", "1. First question.\n\n2. Second.",
+        "> Quoted.\n>\n\nAfter the quote.", "````{admonition} Try it\nDo it.\n\n````", "::::{note}\nA note.\n::::",
+        "Kept too.", "print('the end')"]
