@@ -8,7 +8,7 @@ NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
 # MathJax for the book's equations, served with the pages (no CDN): the version pinned in the lock file.
 MATHJAX := _mathjax/node_modules/.installed
 
-.PHONY: book test test-machines test-seeds system-packages notebooks gpu-check lint clean student assignments
+.PHONY: book test test-machines test-seeds system-packages notebooks gpu-check lint clean student assignments grade
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,12 +25,14 @@ book: $(STAMP) $(MATHJAX)
 	$(BIN)/jupyter-book build . -W --keep-going
 	@echo "The book is at $(CURDIR)/_build/html/index.html"
 
-# The browser test drives Debian's chromium and npm installs MathJax: installed here when missing and this
-# is a Debian machine run as root, else make stops with one line that says what to install.
+# The browser test drives Debian's chromium, npm installs MathJax, and the grading test sandboxes submissions
+# with bubblewrap: installed here when missing and this is a Debian machine run as root, else make stops with
+# one line that says what to install.
 system-packages:
 	@missing=""; \
 	{ [ -n "$$CHROMIUM" ] || command -v chromium >/dev/null; } || missing="$$missing chromium"; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
+	command -v bwrap >/dev/null || missing="$$missing bubblewrap"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing Debian packages:$$missing"; \
@@ -80,8 +82,26 @@ student: $(STAMP)
 assignments: $(STAMP)
 	$(BIN)/python tools/assignments.py --output build/assignments
 
+# Grade a folder of submitted notebooks: each in its own sandboxed process with a time limit; the scores in
+# build/grades/ASSIGNMENT.csv. Builds the assignment first when its autograder is missing or older than its source.
+# make grade ASSIGNMENT=lstm_step SUBMISSIONS=path/to/folder [TIMEOUT=300] [SANDBOX=auto|bwrap|user|none] [JOBS=1]
+TIMEOUT ?= 300
+SANDBOX ?= auto
+JOBS ?= 1
+grade: $(STAMP)
+	@test -n "$(ASSIGNMENT)" && test -n "$(SUBMISSIONS)" || \
+	  { echo "usage: make grade ASSIGNMENT=<name> SUBMISSIONS=<folder> [TIMEOUT=300] [SANDBOX=auto|bwrap|user|none] [JOBS=1]"; exit 2; }
+	@source=assignments/$(ASSIGNMENT)/$(ASSIGNMENT).ipynb; \
+	test -f $$source || { echo "no assignment $(ASSIGNMENT): expected $$source"; exit 2; }; \
+	zip=$$(ls -t build/assignments/$(ASSIGNMENT)/autograder/$(ASSIGNMENT)-autograder_*.zip 2>/dev/null | head -1); \
+	if [ -z "$$zip" ] || [ $$source -nt "$$zip" ]; then $(BIN)/python tools/assignments.py $$source || exit 1; fi; \
+	zip=$$(ls -t build/assignments/$(ASSIGNMENT)/autograder/$(ASSIGNMENT)-autograder_*.zip | head -1); \
+	$(BIN)/python -m rnntutor.grading "$$zip" "$(SUBMISSIONS)" --output build/grades/$(ASSIGNMENT).csv \
+	  --timeout $(TIMEOUT) --sandbox $(SANDBOX) --jobs $(JOBS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# What make book, student, assignments and grade wrote.
 clean:
-	rm -rf _build
+	rm -rf _build student build/assignments build/grades

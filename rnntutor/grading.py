@@ -1,0 +1,381 @@
+"""Grade a class: every notebook in a folder, each in its own sandboxed process with a time limit.
+
+    python -m rnntutor.grading AUTOGRADER.zip SUBMISSIONS/ --output grades.csv [--timeout 300]
+
+otter-grader does the grading (``otter.api.grade_submission``, what ``otter run`` calls); this module
+runs it once per submission in a child process and collects the scores:
+
+- **Time limit and crash isolation.** A submission that runs past ``--timeout`` seconds is killed, and
+  one whose kernel dies (``os._exit``, a segmentation fault) or whose grading fails stops only itself.
+  Either is graded again without the cell where it stopped and the cells after it, so that it keeps the
+  points of the questions it answered before (or gets 0), and the run goes on.
+- **Sandbox.** ``--sandbox bwrap`` (the default where bubblewrap works) runs each child with the whole
+  file system read-only, only its own temporary folder writable, a private ``/tmp``, no network, its own
+  process table and no capabilities; the submissions folder and home folders are hidden.
+  ``--sandbox user`` (for root without bubblewrap) runs it as the user ``nobody``: it can write only
+  where everyone may (its folder, ``/tmp``), and it can reach the network. ``--sandbox none`` runs it as
+  yourself, for submissions you trust. Without bubblewrap and without root, grading stops with one line.
+- **Results.** One CSV row per submission: ``submission``, one column per question, ``total``; and one
+  summary line per submission (graded, timed out, crashed). The child sends its scores back through a
+  pipe that the student's kernel does not inherit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import ctypes
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SANDBOXES = ("auto", "bwrap", "user", "none")
+DEFAULT_TIMEOUT = 300  # seconds the cells of one submission may run, from its first cell
+STARTUP_TIMEOUT = 120  # seconds to start Python, otter and the kernel before that
+_BWRAP_ISOLATION = ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
+
+
+@dataclass
+class Grade:
+    """The outcome for one submission: ``scores`` maps a question to (points, possible)."""
+
+    submission: str
+    status: str  # "graded", "timed out", "crashed"
+    scores: dict = field(default_factory=dict)
+    seconds: float = 0.0
+    detail: str = ""
+
+    @property
+    def total(self) -> float:
+        return sum(points for points, _ in self.scores.values())
+
+    def summary(self, possible: float) -> str:
+        line = f"{self.submission}: {self.status}, {_number(self.total)} of {_number(possible)} points"
+        line += f" in {self.seconds:.1f} s"
+        return line + (f" ({self.detail})" if self.detail else "")
+
+
+def questions(autograder: Path) -> dict[str, float]:
+    """{question: points possible} from the test files in an otter autograder zip."""
+    from otter.test_files import ExceptionTestFile
+
+    with tempfile.TemporaryDirectory() as folder, zipfile.ZipFile(autograder) as z:
+        names = [n for n in z.namelist() if n.startswith("tests/") and n.endswith(".py")]
+        z.extractall(folder, members=names)
+        tests = [ExceptionTestFile.from_file(str(Path(folder) / n)) for n in sorted(names)]
+    return {t.name: t.possible for t in sorted(tests, key=lambda t: _natural(t.name))}
+
+
+def sandbox_available(kind: str) -> str | None:
+    """Why the sandbox ``kind`` cannot be used here, or None when it can."""
+    if kind == "bwrap":
+        if not shutil.which("bwrap"):
+            return "bubblewrap is not installed (Debian: apt-get install bubblewrap)"
+        probe = subprocess.run(["bwrap", "--ro-bind", "/", "/", "--proc", "/proc", *_BWRAP_ISOLATION, "true"],
+                               capture_output=True, text=True)
+        if probe.returncode:
+            return f"bubblewrap does not work here: {probe.stderr.strip().splitlines()[-1:]}"
+    if kind == "user" and os.geteuid() != 0:
+        return "only root can run submissions as the user nobody"
+    return None
+
+
+def choose_sandbox(kind: str) -> str:
+    """The sandbox to use for ``kind`` ("auto" picks bwrap, else user); raise SystemExit with one line when
+    none works."""
+    if kind != "auto":
+        why = sandbox_available(kind) if kind != "none" else None
+        if why:
+            raise SystemExit(f"rnntutor.grading: cannot use --sandbox {kind}: {why}")
+        return kind
+    for candidate in ("bwrap", "user"):
+        if sandbox_available(candidate) is None:
+            return candidate
+    raise SystemExit("rnntutor.grading: no sandbox: install bubblewrap (Debian: sudo apt-get install bubblewrap), "
+                     "grade in Docker with `otter grade`, or pass --sandbox none for submissions you trust")
+
+
+def grade_one(submission: Path, autograder: Path, *, timeout: float = DEFAULT_TIMEOUT, sandbox: str = "none",
+              hide: tuple = ()) -> Grade:
+    """Grade ``submission`` in a child process; regrade what ran before the cell where it stopped when it
+    timed out or crashed."""
+    start = time.monotonic()
+    result, events, problem = _run_child(submission, autograder, timeout, sandbox, hide)
+    grade = Grade(submission.name, "graded")
+    if result is not None:
+        grade.scores = result
+    else:
+        grade.status = problem[0]
+        grade.detail = problem[1]
+        prefix = _cells_before_stop(submission, events)
+        if prefix is not None:
+            with tempfile.TemporaryDirectory(prefix="rnntutor-prefix-") as folder:
+                truncated = Path(folder) / submission.name
+                truncated.write_text(json.dumps(prefix))
+                os.chmod(folder, 0o755)
+                os.chmod(truncated, 0o644)
+                again, _, failed = _run_child(truncated, autograder, timeout, sandbox, hide)
+            if again is not None:
+                grade.scores = again
+                grade.detail += "; the points of the cells before it kept"
+            else:
+                grade.detail += f"; graded again without it: {failed[0]} ({failed[1]})"
+        else:
+            grade.detail += "; not in a cell of its own: 0 points"
+    grade.seconds = time.monotonic() - start
+    return grade
+
+
+def grade_folder(autograder: Path, folder: Path, output: Path, *, timeout: float = DEFAULT_TIMEOUT,
+                 sandbox: str = "auto", jobs: int = 1, progress: bool = True, echo=print) -> list[Grade]:
+    """Grade every .ipynb in ``folder``; write the CSV ``output``; return the grades in file-name order."""
+    autograder, folder, output = Path(autograder).resolve(), Path(folder).resolve(), Path(output).resolve()
+    submissions = sorted(folder.glob("*.ipynb"))
+    if not submissions:
+        raise SystemExit(f"rnntutor.grading: no .ipynb submissions in {folder}")
+    sandbox = choose_sandbox(sandbox)
+    possible = questions(autograder)
+    hide = (folder,)
+    echo(f"grading {len(submissions)} submissions to {autograder.name} with sandbox {sandbox}, "
+         f"time limit {_number(timeout)} s")
+    from tqdm.auto import tqdm
+
+    grades: dict[Path, Grade] = {}
+    with ThreadPoolExecutor(max_workers=jobs) as pool, \
+            tqdm(total=len(submissions), unit="submission", disable=not progress, file=sys.stderr) as bar:
+        futures = {pool.submit(grade_one, s, autograder, timeout=timeout, sandbox=sandbox, hide=hide): s
+                   for s in submissions}
+        for future in _as_completed(futures):
+            grade = future.result()
+            grades[futures[future]] = grade
+            bar.update()
+            bar.write(grade.summary(sum(possible.values())))
+    ordered = [grades[s] for s in submissions]
+    write_csv(ordered, possible, output)
+    counts = {status: sum(g.status == status for g in ordered) for status in ("graded", "timed out", "crashed")}
+    echo(f"{output}: {len(ordered)} submissions; " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+    return ordered
+
+
+def write_csv(grades: list[Grade], possible: dict[str, float], output: Path) -> None:
+    """One row per submission: the file name, the points of each question, the total."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with open(output, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["submission", *possible, "total"])
+        for grade in grades:
+            points = [grade.scores.get(q, (0, p))[0] for q, p in possible.items()]
+            writer.writerow([grade.submission, *map(_number, points), _number(sum(points))])
+
+
+# The child process ------------------------------------------------------------------------------------
+
+def _run_child(submission: Path, autograder: Path, timeout: float, sandbox: str, hide: tuple):
+    """Run the worker on a copy of ``submission`` in a fresh folder; return (scores or None, the cell
+    events it reported, (status, detail) when it failed)."""
+    with tempfile.TemporaryDirectory(prefix="rnntutor-grade-") as work:
+        work = Path(work)
+        for sub in ("home", "tmp"):
+            (work / sub).mkdir()
+        shutil.copy(submission, work / submission.name)
+        shutil.copy(autograder, work / "autograder.zip")
+        read, write = os.pipe()
+        command = [sys.executable, "-m", "rnntutor.grading", "--worker", str(write),
+                   str(work / submission.name), str(work / "autograder.zip")]
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(work / "home"), "TMPDIR": str(work / "tmp"),
+               "LANG": "C.UTF-8", "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
+               "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+               **{k: v for k, v in os.environ.items() if k.startswith("RNNTUTOR_") or k == "ATEN_CPU_CAPABILITY"}}
+        options = {}
+        if sandbox == "bwrap":
+            command = _bwrap(work, hide, write) + command
+        elif sandbox == "user":
+            shutil.chown(work, "nobody")
+            for path in work.rglob("*"):
+                shutil.chown(path, "nobody")
+            options = {"user": "nobody", "group": _nobody_group(), "extra_groups": []}
+        lines: list[str] = []
+        reader = threading.Thread(target=_read_lines, args=(read, lines), daemon=True)
+        child = subprocess.Popen(command, cwd=work, env=env, pass_fds=(write,), start_new_session=True,
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                 **options)
+        os.close(write)
+        reader.start()
+        stderr = []
+        err_reader = threading.Thread(target=lambda: stderr.append(child.stderr.read()), daemon=True)
+        err_reader.start()
+        problem, launched = None, time.monotonic()
+        try:
+            while child.poll() is None:
+                # The clock starts at the submission's first cell: starting Python, otter and the kernel,
+                # slow on a loaded machine, has a limit of its own.
+                started = next((t for t, line in lines if line.startswith("start ")), None)
+                startup = max(STARTUP_TIMEOUT, timeout)
+                if started is None and time.monotonic() - launched > startup:
+                    problem = ("timed out", f"its kernel did not start within {_number(startup)} s")
+                    break
+                if started is not None and time.monotonic() - started > timeout:
+                    problem = ("timed out", f"stopped after {_number(timeout)} s")
+                    break
+                time.sleep(0.1)
+        finally:
+            _kill_group(child)
+        reader.join(timeout=10)
+        err_reader.join(timeout=10)
+    result, lines = None, [line for _, line in lines]
+    for line in lines:
+        if line.startswith("result "):
+            result = {q: tuple(v) for q, v in json.loads(line[len("result "):]).items()}
+    if problem is None and result is None:
+        tail = (stderr[0] if stderr else b"").decode(errors="replace").strip().splitlines()
+        why = tail[-1] if tail else f"exit status {child.returncode}"
+        problem = ("crashed", why[:200])
+    return (result if problem is None else None), lines, problem
+
+
+def _bwrap(work: Path, hide: tuple, fd: int) -> list[str]:
+    """The bubblewrap command line: everything read-only, ``work`` writable, a private /tmp, no network, its
+    own process table, no capabilities; the submissions folder and home folders hidden."""
+    hidden = []
+    needed = [Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), Path(__file__).resolve().parent]
+    for path in [*hide, Path.home(), Path("/home"), Path("/root")]:
+        path = Path(path).resolve()
+        if path.is_dir() and not any(n.is_relative_to(path) for n in needed) and not work.is_relative_to(path):
+            hidden += ["--tmpfs", str(path)]
+    return ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", *hidden,
+            "--bind", str(work), str(work), *_BWRAP_ISOLATION, "--chdir", str(work)]
+
+
+def _nobody_group() -> str:
+    import grp
+
+    for name in ("nogroup", "nobody"):
+        try:
+            grp.getgrnam(name)
+            return name
+        except KeyError:
+            continue
+    return "nobody"
+
+
+def _kill_group(child: subprocess.Popen) -> None:
+    try:
+        os.killpg(child.pid, 9)
+    except (ProcessLookupError, PermissionError):
+        pass
+    child.wait()
+
+
+def _read_lines(fd: int, lines: list) -> None:
+    with os.fdopen(fd, "r", errors="replace") as f:
+        for line in f:
+            lines.append((time.monotonic(), line.rstrip("\n")))
+
+
+def _cells_before_stop(submission: Path, events: list[str]):
+    """The submission without the cell it was executing when it stopped and every cell after it, or None
+    when it did not stop in one of its own cells."""
+    started = [e.split(" ", 1)[1] for e in events if e.startswith("start ")]
+    finished = {e.split(" ", 1)[1] for e in events if e.startswith("done ")}
+    if not started or started[-1] in finished:
+        return None
+    nb = json.loads(submission.read_text())
+    ids = [c.get("id") for c in nb["cells"]]
+    if started[-1] not in ids:
+        return None
+    nb["cells"] = nb["cells"][: ids.index(started[-1])]
+    return nb
+
+
+def _as_completed(futures):
+    from concurrent.futures import as_completed
+
+    return as_completed(futures)
+
+
+def _natural(name: str):
+    import re
+
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+
+
+def _number(x) -> str:
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+def _worker(fd: int, submission: str, autograder: str) -> int:
+    """In the child: grade with otter, reporting each submission cell as it starts and ends, then the scores,
+    through ``fd`` (which the kernel does not inherit; the child is made non-dumpable, so that the kernel,
+    though it runs as the same user, cannot open it through /proc)."""
+    os.set_inheritable(fd, False)
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
+    except (OSError, AttributeError):
+        pass
+    out = os.fdopen(fd, "w", buffering=1)
+    ids = {c.get("id") for c in json.loads(Path(submission).read_text()).get("cells", [])} - {None}
+
+    from nbconvert.preprocessors import ExecutePreprocessor
+
+    original = ExecutePreprocessor.preprocess_cell
+
+    def preprocess_cell(self, cell, resources, index):
+        mine = cell.get("id") in ids
+        if mine:
+            out.write(f"start {cell.id}\n")
+        result = original(self, cell, resources, index)
+        if mine:
+            out.write(f"done {cell.id}\n")
+        return result
+
+    ExecutePreprocessor.preprocess_cell = preprocess_cell
+    from otter.api import grade_submission
+
+    results = grade_submission(submission, autograder, quiet=True)
+    scores = {name: [r.score, r.possible] for name, r in results.results.items()}
+    out.write("result " + json.dumps(scores) + "\n")
+    out.close()
+    return 0
+
+
+def main(argv=None) -> int:
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv[:1] == ["--worker"]:
+        return _worker(int(argv[1]), argv[2], argv[3])
+    parser = argparse.ArgumentParser(prog="python -m rnntutor.grading", description=__doc__.split("\n\n")[0])
+    parser.add_argument("autograder", type=Path, help="the autograder zip that otter assign wrote")
+    parser.add_argument("submissions", type=Path, help="a folder of submitted .ipynb notebooks")
+    parser.add_argument("--output", type=Path, default=None, help="the CSV to write (default: grades.csv in "
+                        "the submissions folder's parent, named after the folder)")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+                        help=f"seconds one submission may run (default {DEFAULT_TIMEOUT})")
+    parser.add_argument("--sandbox", choices=SANDBOXES, default="auto",
+                        help="bwrap: bubblewrap; user: run as nobody (root only); none: no sandbox (trusted "
+                             "submissions only); auto (default): bwrap, else user, else stop")
+    parser.add_argument("--jobs", type=int, default=1, help="submissions graded at the same time (default 1)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    if not args.autograder.is_file():
+        parser.error(f"no autograder zip at {args.autograder}")
+    if not args.submissions.is_dir():
+        parser.error(f"no folder of submissions at {args.submissions}")
+    if args.timeout <= 0 or args.jobs < 1:
+        parser.error("--timeout must be positive and --jobs at least 1")
+    output = args.output or args.submissions.resolve().parent / f"{args.submissions.resolve().name}-grades.csv"
+    grade_folder(args.autograder, args.submissions, output, timeout=args.timeout, sandbox=args.sandbox,
+                 jobs=args.jobs, progress=not args.no_progress)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
