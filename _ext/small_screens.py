@@ -1,4 +1,6 @@
-"""Make every sidebar button of the theme open its sidebar, on a phone too (see static/sidebar-toggles.js)."""
+"""Reading on a phone: every sidebar button opens its sidebar (static/sidebar-toggles.js), and long inline
+code, signatures and index tables wrap instead of making the page wider than the screen
+(static/small-screens.css)."""
 
 from pathlib import Path
 
@@ -10,4 +12,5 @@ def _add_static_path(app):
 def setup(app):
     app.connect("builder-inited", _add_static_path)
     app.add_js_file("sidebar-toggles.js")
+    app.add_css_file("small-screens.css")
     return {"parallel_read_safe": True, "parallel_write_safe": True}

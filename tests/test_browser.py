@@ -250,3 +250,20 @@ def test_bibliography_labels_read_like_the_citations(page, problems, server):
     cited = page.eval_on_selector_all("a[href*='bibliography.html#']", "as => as.map(a => a.innerText.trim())")
     assert cited and all(f"[{text}]" in labels for text in cited), f"citations {cited} not among {labels}"
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("name", [f"book/{n}" for n in pages()] + ["genindex", "search"])
+def test_no_page_is_wider_than_a_phone(page, problems, server, name):
+    """At 390 px nothing makes the page scroll sideways (code blocks scroll inside their own box)."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_page(page, f"{server}/{name}.html")
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    if width > 390:
+        culprits = page.evaluate(
+            "() => Array.from(document.querySelectorAll('article *, .bd-main *'))"
+            ".filter(e => e.getBoundingClientRect().right > 392 && getComputedStyle(e).position !== 'fixed')"
+            ".slice(0, 5).map(e => e.tagName + '.' + e.className + ': ' + (e.innerText || '').slice(0, 60))"
+        )
+        page.screenshot(path=SCREENSHOTS / f"too-wide-{name.replace('/', '-')}.png")
+        pytest.fail(f"{name} is {width} px wide on a 390 px screen; widest: {culprits}")
+    assert not problems, "\n".join(problems)
