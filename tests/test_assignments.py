@@ -28,6 +28,11 @@ MISTAKES = {
     "forecast_baseline": ("return X, series[lookback:]", "return X, series[lookback - 1 : -1]", {"q1"}),  # y off by one
 }
 
+# Correct answers computed in float32 rather than float64: full marks all the same.
+FLOAT32 = {"forecast_baseline": {"actual = passengers[start:]": "actual = passengers[start:].astype(np.float32)",
+                                 "passengers[start - 12 : -12]": "passengers[start - 12 : -12].astype(np.float32)",
+                                 "passengers[start - 1 : -1]": "passengers[start - 1 : -1].astype(np.float32)"}}
+
 
 def test_every_assignment_has_a_typical_mistake():
     assert ASSIGNMENTS and set(ASSIGNMENTS) == set(MISTAKES)
@@ -64,6 +69,12 @@ def scores(built):
         cells[0].source = cells[0].source.replace(right, wrong)
         submissions = {"solution": solution, "mistake": mistaken,
                        "blank": nbformat.read(built / name / "student" / f"{name}.ipynb", as_version=4)}
+        if name in FLOAT32:  # a correct answer computed in float32
+            in_float32 = nbformat.from_dict(json.loads(json.dumps(solution)))
+            for cell in in_float32.cells:
+                for old, new in FLOAT32[name].items():
+                    cell.source = cell.source.replace(old, new)
+            submissions["float32"] = in_float32
         for kind, nb in submissions.items():
             folder = built / "submissions" / name / kind
             folder.mkdir(parents=True)
@@ -125,3 +136,43 @@ def test_typical_mistake_scores_part_marks(scores, name):
     score, possible = total(result)
     assert 0 < score < possible, result
     assert {q for q, (s, m) in result.items() if s < m} == MISTAKES[name][2]
+
+
+@pytest.mark.parametrize("name", sorted(FLOAT32))
+def test_correct_answer_in_float32_scores_full_marks(scores, name):
+    score, possible = total(scores[name, "float32"])
+    assert possible > 0 and score == possible, scores[name, "float32"]
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_unanswered_notebook_runs_every_cell(built, name):
+    """Run all on the student version as handed out: every cell runs, the checks say what is missing."""
+    from nbclient import NotebookClient
+
+    folder = built / name / "student"
+    nb = nbformat.read(folder / f"{name}.ipynb", as_version=4)
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute()
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert not errors, errors
+
+
+def test_failed_build_leaves_nothing_and_a_private_copy_builds(built, tmp_path):
+    """A copy of an assignment outside the repository (no ../requirements.txt) builds; when its solution fails
+    its own tests the build stops with exit status 1 and leaves no folder and no zip, not even an old one."""
+    name = "forecast_baseline"
+    private, output = tmp_path / "private", tmp_path / "out"
+    private.mkdir()
+    nb = nbformat.read(ROOT / "assignments" / name / f"{name}.ipynb", as_version=4)
+    nbformat.write(nb, private / f"{name}.ipynb")
+    command = [sys.executable, str(ROOT / "tools" / "assignments.py"), "--output", str(output),
+               str(private / f"{name}.ipynb")]
+    subprocess.run([*command, "--no-run-tests"], check=True, capture_output=True, cwd=tmp_path)
+    assert next((output / name / "autograder").glob(f"{name}-autograder_*.zip"))
+    right, wrong, _ = MISTAKES[name]
+    [cell] = [c for c in nb.cells if right in c.source]
+    cell.source = cell.source.replace(right, wrong)
+    nbformat.write(nb, private / f"{name}.ipynb")
+    failed = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
+    assert failed.returncode == 1, failed.stderr[-2000:]
+    assert "otter assign failed, nothing written" in failed.stderr
+    assert not (output / name).exists()

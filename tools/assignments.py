@@ -16,20 +16,42 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def build(source: Path, output: Path, run_tests: bool = True) -> Path:
-    """Run otter assign on ``source`` into ``output/NAME`` and zip its student folder; return that folder."""
+    """Run otter assign on ``source`` into ``output/NAME`` and zip its student folder; return that folder.
+
+    otter assign works on a copy of the source folder in a temporary place, next to a copy of the
+    requirements the configuration names (``../requirements.txt``; the repository's
+    assignments/requirements.txt when the source sits elsewhere, such as an instructor's private copy).
+    ``output/NAME`` is replaced only when everything succeeded; when otter assign fails (a solution that
+    does not score full marks), it is removed, so that no autograder zip is left behind.
+    """
     from otter.assign import main as otter_assign
 
     target = output / source.stem
-    if target.exists():
-        shutil.rmtree(target)
-    otter_assign(str(source), str(target), no_pdfs=True, no_run_tests=not run_tests)
-    shutil.make_archive(str(target / f"{source.stem}-student"), "zip", root_dir=target / "student")
+    with tempfile.TemporaryDirectory(prefix="rnntutor-assign-") as work:
+        staged = Path(work) / "source" / source.stem
+        shutil.copytree(source.parent, staged, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        requirements = source.parent.parent / "requirements.txt"
+        if not requirements.is_file():
+            requirements = ROOT / "assignments" / "requirements.txt"
+        shutil.copy(requirements, staged.parent / "requirements.txt")
+        built = Path(work) / "built"
+        try:
+            otter_assign(str(staged / source.name), str(built), no_pdfs=True, no_run_tests=not run_tests)
+        except BaseException:
+            shutil.rmtree(target, ignore_errors=True)
+            raise
+        shutil.make_archive(str(built / f"{source.stem}-student"), "zip", root_dir=built / "student")
+        if target.exists():
+            shutil.rmtree(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(built, target)
     return target
 
 
@@ -46,7 +68,12 @@ def main(argv=None) -> int:
         if source.suffix != ".ipynb" or not source.is_file():
             parser.error(f"expected an assignment's source notebook (.ipynb), got {source}")
     for source in sources:
-        target = build(source.resolve(), args.output.resolve(), run_tests=not args.no_run_tests)
+        try:
+            target = build(source.resolve(), args.output.resolve(), run_tests=not args.no_run_tests)
+        except Exception as error:  # otter assign's own message says which test failed
+            print(f"{source.stem}: otter assign failed, nothing written: {type(error).__name__}: {error}",
+                  file=sys.stderr)
+            return 1
         print(f"{source.stem}: {target.relative_to(Path.cwd()) if target.is_relative_to(Path.cwd()) else target}")
     return 0
 
