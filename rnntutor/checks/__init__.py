@@ -10,6 +10,7 @@ from .cells import check_gru_step, check_lstm_step, check_rnn_step
 from .forecast import check_seasonal_naive, check_windows
 from .memory import check_adding_target
 from .result import CheckResult
+from .sampling import check_sampling_probabilities
 from .sharing import check_whh_gradient
 from .unrolling import check_rnn_forward
 from .window_model import check_last_window
@@ -22,6 +23,7 @@ __all__ = [
     "check_lstm_step",
     "check_rnn_forward",
     "check_rnn_step",
+    "check_sampling_probabilities",
     "check_seasonal_naive",
     "check_state_gradients",
     "check_whh_gradient",
