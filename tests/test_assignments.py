@@ -26,6 +26,7 @@ MISTAKES = {
     "rnn_step": ("h = rnn_step(x, h, W_ih", "h = rnn_step(x, h0, W_ih", {"q2"}),  # the state is not carried
     "lstm_step": ("i, f, g, o = (", "i, f, o, g = (", {"q1"}),  # gates in the wrong order (q2 runs with a given step)
     "forecast_baseline": ("return X, series[lookback:]", "return X, series[lookback - 1 : -1]", {"q1"}),  # y off by one
+    "gru_step": ("return (1 - z) * n + z * h_prev", "return z * n + (1 - z) * h_prev", {"q1"}),  # z and 1 - z swapped
 }
 
 # Correct answers computed in float32 rather than float64: full marks all the same.
