@@ -129,8 +129,10 @@ def grade_one(submission: Path, autograder: Path, *, timeout: float = DEFAULT_TI
                 grade.detail += "; the points of the cells before it kept"
             else:
                 grade.detail += f"; graded again without it: {failed[0]} ({failed[1]})"
+        elif any(e.startswith("start ") for e in events):
+            grade.detail += "; it stopped after its last cell: 0 points"
         else:
-            grade.detail += "; not in a cell of its own: 0 points"
+            grade.detail += "; none of its cells ran: 0 points"
     grade.seconds = time.monotonic() - start
     return grade
 

@@ -12,6 +12,7 @@ import csv
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -162,6 +163,7 @@ def test_nothing_written_outside_the_sandbox_and_no_network(graded):
     if sandbox == "bwrap":  # as the user nobody the network stays open, and /var/tmp is writable by all
         assert listener.connections == 0
         assert not Path("/var/tmp/rnntutor-written").exists()
+        assert not (Path(tempfile.gettempdir()) / "written").exists()  # ~/../../written from its home folder
 
 
 def test_no_sandbox_no_grading_unless_asked(monkeypatch):
