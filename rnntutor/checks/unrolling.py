@@ -48,7 +48,7 @@ def check_rnn_forward(rnn_forward) -> CheckResult:
     diff = max(_diff(got_outputs, outputs), _diff(got_h_n, h_n[0]))
     if diff < EXACT:
         return CheckResult(True, f"your unrolled network equals torch.nn.RNN over {SEQ} steps "
-                                 f"(largest difference {diff:.1e})")
+                                 f"(largest difference below {EXACT:.0e})")
     if diff < CLOSE:
         return CheckResult(False, f"close but not equal: largest difference {diff:.1e}, above {EXACT:.0e}. "
                                   f"Is part of your computation in float32? Keep the inputs' dtype.")
