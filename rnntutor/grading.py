@@ -5,8 +5,9 @@
 otter-grader does the grading (``otter.api.grade_submission``, what ``otter run`` calls); this module
 runs it once per submission in a child process and collects the scores:
 
-- **Time limit and crash isolation.** A submission that runs past ``--timeout`` seconds is killed, and
-  one whose kernel dies (``os._exit``, a segmentation fault) or whose grading fails stops only itself.
+- **Time limit and crash isolation.** A submission whose cells run past ``--timeout`` seconds (counted
+  from its first cell), or whose functions keep otter's tests running past as long again, is killed; one
+  whose kernel dies (``os._exit``, a segmentation fault) or whose grading fails stops only itself.
   Either is graded again without the cell where it stopped and the cells after it, so that it keeps the
   points of the questions it answered before (or gets 0), and the run goes on.
 - **Sandbox.** ``--sandbox bwrap`` (the default where bubblewrap works) runs each child with the whole
@@ -130,7 +131,7 @@ def grade_one(submission: Path, autograder: Path, *, timeout: float = DEFAULT_TI
             else:
                 grade.detail += f"; graded again without it: {failed[0]} ({failed[1]})"
         elif any(e.startswith("start ") for e in events):
-            grade.detail += "; it stopped after its last cell: 0 points"
+            grade.detail += "; its own cells had all run: 0 points"
         else:
             grade.detail += "; none of its cells ran: 0 points"
     grade.seconds = time.monotonic() - start
@@ -215,18 +216,22 @@ def _run_child(submission: Path, autograder: Path, timeout: float, sandbox: str,
         stderr = []
         err_reader = threading.Thread(target=lambda: stderr.append(child.stderr.read()), daemon=True)
         err_reader.start()
-        problem, launched = None, time.monotonic()
+        problem, launched, last = None, time.monotonic(), f"done {_last_cell_id(submission)}"
+        startup = max(STARTUP_TIMEOUT, timeout)
         try:
             while child.poll() is None:
-                # The clock starts at the submission's first cell: starting Python, otter and the kernel,
-                # slow on a loaded machine, has a limit of its own.
+                # Three clocks: starting Python, otter and the kernel (slow on a loaded machine); the
+                # submission's cells, from its first; otter's tests, once its last cell is done.
                 started = next((t for t, line in lines if line.startswith("start ")), None)
-                startup = max(STARTUP_TIMEOUT, timeout)
-                if started is None and time.monotonic() - launched > startup:
+                tested = next((t for t, line in lines if line == last), None)
+                now = time.monotonic()
+                if started is None and now - launched > startup:
                     problem = ("timed out", f"its kernel did not start within {_number(startup)} s")
-                    break
-                if started is not None and time.monotonic() - started > timeout:
-                    problem = ("timed out", f"stopped after {_number(timeout)} s")
+                elif tested is None and started is not None and now - started > timeout:
+                    problem = ("timed out", f"its cells ran past {_number(timeout)} s")
+                elif tested is not None and now - tested > timeout:
+                    problem = ("timed out", f"the tests of its functions ran past {_number(timeout)} s")
+                if problem:
                     break
                 time.sleep(0.1)
         finally:
@@ -281,6 +286,13 @@ def _read_lines(fd: int, lines: list) -> None:
     with os.fdopen(fd, "r", errors="replace") as f:
         for line in f:
             lines.append((time.monotonic(), line.rstrip("\n")))
+
+
+def _last_cell_id(submission: Path):
+    try:
+        return json.loads(submission.read_text())["cells"][-1].get("id")
+    except (ValueError, KeyError, IndexError, AttributeError):
+        return None
 
 
 def _cells_before_stop(submission: Path, events: list[str]):
