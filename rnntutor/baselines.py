@@ -77,6 +77,22 @@ def sarima(y, start: int, season: int, steps: int | None = None) -> Forecasts:
     return Forecasts(back(np.asarray(one_step)), back(np.asarray(multi_step)))
 
 
+def sarima_in_sample_forecasts(y, season: int) -> np.ndarray:
+    """One-step forecasts of every value of ``y`` by the SARIMA of :func:`sarima` fitted on ``y`` itself
+    (in-sample: how closely the model follows the months it was fitted on). The first ``season + 1``
+    forecasts come before the differences can be taken and mean little."""
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+    from threadpoolctl import threadpool_limits
+
+    y, _ = _check(y, len(y), season, 0)
+    log = bool(np.all(y > 0))
+    z = np.log(y) if log else y
+    seasonal_order = (0, 1, 1, season) if season > 1 else (0, 0, 0, 0)
+    with threadpool_limits(limits=1, user_api="blas"):
+        fitted = SARIMAX(z, order=(0, 1, 1), seasonal_order=seasonal_order).fit(disp=False)
+    return np.exp(np.asarray(fitted.fittedvalues)) if log else np.asarray(fitted.fittedvalues)
+
+
 def holt_winters(y, start: int, season: int, steps: int | None = None) -> Forecasts:
     """Holt-Winters: additive trend, multiplicative season (additive when some training value is not
     positive); Holt's linear trend for a season of 1."""

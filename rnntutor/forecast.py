@@ -11,7 +11,9 @@ growths predict the next one, and the forecast goes back to the series' units:
 
 ``f`` is an LSTM or GRU read at its last step, with a linear head, trained on mini-batches with a
 validation tail and early stopping. One-step forecasts use the true values before each month; recursive
-multi-step forecasts feed the model its own forecasts.
+multi-step forecasts feed the model its own forecasts. :func:`fit_forecaster` trains one seed;
+:func:`fit_forecasters` trains many seeds together (an :class:`~rnntutor.ensemble.Ensemble`) and forecasts
+with all of them at once.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .ensemble import Ensemble
 from .metrics import Forecasts
 from .models import SequenceModel
 from .runtime import seed_everything
@@ -86,6 +89,19 @@ class SeasonalDifference:
         return np.exp(level) if self.log else level
 
 
+def _check_start(y, start, first: int) -> np.ndarray:
+    y = np.asarray(y, dtype=float)
+    if not isinstance(start, int) or not first <= start <= len(y):
+        raise ValueError(f"start must be an int from season + window = {first} to len(y) = {len(y)}, "
+                         f"got {start!r}")
+    return y
+
+
+def _check_steps(steps) -> None:
+    if not isinstance(steps, int) or steps < 0:
+        raise ValueError(f"steps must be a non-negative int, got {steps!r}")
+
+
 @dataclass
 class RecurrentForecaster:
     """A trained recurrent forecaster: the network and the transforms fitted on the training part."""
@@ -105,12 +121,7 @@ class RecurrentForecaster:
             return self.scaler.inverse(self.model(x).squeeze(-1).cpu().numpy())
 
     def _check_start(self, y, start) -> np.ndarray:
-        y = np.asarray(y, dtype=float)
-        first = self.transform.lag + self.window
-        if not isinstance(start, int) or not first <= start <= len(y):
-            raise ValueError(f"start must be an int from season + window = {first} to len(y) = {len(y)}, "
-                             f"got {start!r}")
-        return y
+        return _check_start(y, start, self.transform.lag + self.window)
 
     def one_step(self, y, start: int) -> np.ndarray:
         """Forecasts of ``y[start:]``, each from the true values before it."""
@@ -123,8 +134,7 @@ class RecurrentForecaster:
     def recursive(self, y, start: int, steps: int) -> np.ndarray:
         """Forecasts of the ``steps`` values after ``y[:start]``, each fed back as the next input."""
         y = self._check_start(y, start)[:start]
-        if not isinstance(steps, int) or steps < 0:
-            raise ValueError(f"steps must be a non-negative int, got {steps!r}")
+        _check_steps(steps)
         lag = self.transform.lag
         levels = list(y)
         z = list(self.scaler.transform(self.transform.apply(y)))
@@ -137,6 +147,26 @@ class RecurrentForecaster:
     def forecasts(self, y, start: int) -> Forecasts:
         """One-step and recursive multi-step forecasts of ``y[start:]``."""
         return Forecasts(self.one_step(y, start), self.recursive(y, start, len(y) - start))
+
+
+def _training_data(y_train, season: int, window: int | None, val_size: int | None):
+    """The transform and scaler fitted on ``y_train`` and its windows: training and validation pairs."""
+    y_train = np.asarray(y_train, dtype=float)
+    window = season + 1 if window is None else window
+    val_size = max(season, 2) if val_size is None else val_size
+    check_positive_ints(season=season, window=window, val_size=val_size)
+    if y_train.ndim != 1 or not np.all(np.isfinite(y_train)):
+        raise ValueError(f"y_train must be a 1-D array of finite numbers, got shape {y_train.shape}")
+    needed = min_train_length(season, window, val_size)
+    if len(y_train) < needed:
+        raise ValueError(f"the training part has {len(y_train)} values; season {season} + window {window} + "
+                         f"validation {val_size} + {MIN_TRAIN_WINDOWS} training windows need {needed}")
+    transform = SeasonalDifference(season, log=bool(np.all(y_train > 0)))
+    growth = transform.apply(y_train)[season:]
+    scaler = MinMaxScaler().fit(growth)
+    X, target = (torch.as_tensor(a, dtype=torch.float32) for a in windows(scaler.transform(growth), window))
+    X, target = X.unsqueeze(-1), target.unsqueeze(-1)
+    return transform, scaler, window, (X[:-val_size], target[:-val_size]), (X[-val_size:], target[-val_size:])
 
 
 def fit_forecaster(
@@ -162,29 +192,128 @@ def fit_forecaster(
     kept. ``cell`` is ``"lstm"`` or ``"gru"`` (the package's own layers); ``seed`` fixes the initial weights
     and the order of the mini-batches.
     """
-    y_train = np.asarray(y_train, dtype=float)
-    window = season + 1 if window is None else window
-    val_size = max(season, 2) if val_size is None else val_size
-    check_positive_ints(season=season, window=window, val_size=val_size)
-    if y_train.ndim != 1 or not np.all(np.isfinite(y_train)):
-        raise ValueError(f"y_train must be a 1-D array of finite numbers, got shape {y_train.shape}")
-    needed = min_train_length(season, window, val_size)
-    if len(y_train) < needed:
-        raise ValueError(f"the training part has {len(y_train)} values; season {season} + window {window} + "
-                         f"validation {val_size} + {MIN_TRAIN_WINDOWS} training windows need {needed}")
-    transform = SeasonalDifference(season, log=bool(np.all(y_train > 0)))
-    growth = transform.apply(y_train)[season:]
-    scaler = MinMaxScaler().fit(growth)
-    X, target = (torch.as_tensor(a, dtype=torch.float32) for a in windows(scaler.transform(growth), window))
-    X, target = X.unsqueeze(-1), target.unsqueeze(-1)
+    transform, scaler, window, train, val = _training_data(y_train, season, window, val_size)
     seed_everything(seed)
     model = SequenceModel(cell, input_size=1, hidden_size=hidden_size, output_size=1)
-    history = fit(
-        model, nn.functional.mse_loss, (X[:-val_size], target[:-val_size]),
-        val=(X[-val_size:], target[-val_size:]), epochs=epochs, lr=lr, batch_size=batch_size,
-        patience=patience, device=device, progress=progress,
-    )
+    history = fit(model, nn.functional.mse_loss, train, val=val, epochs=epochs, lr=lr, batch_size=batch_size,
+                  patience=patience, seed=seed, device=device, progress=progress)
     return RecurrentForecaster(model, transform, scaler, window, history)
+
+
+@dataclass
+class ForecasterEnsemble:
+    """Recurrent forecasters of one series trained together, one per seed (see :func:`fit_forecasters`).
+
+    ``ensemble[k]`` is the model of seed ``seeds[k]``, ``histories[k]`` its training; ``self[k]`` is that
+    copy as a :class:`RecurrentForecaster`. :meth:`one_step` and :meth:`recursive` forecast with every copy
+    at once and return one row per copy.
+    """
+
+    ensemble: Ensemble
+    transform: SeasonalDifference
+    scaler: MinMaxScaler
+    window: int
+    histories: list[History]
+
+    def __len__(self) -> int:
+        return len(self.ensemble)
+
+    def __getitem__(self, k: int) -> RecurrentForecaster:
+        return RecurrentForecaster(self.ensemble[k], self.transform, self.scaler, self.window, self.histories[k])
+
+    def _predict(self, growth_windows: np.ndarray, per_copy: bool) -> np.ndarray:
+        """Growths ``vhat`` of shape ``(copies, n)`` for windows ``(n, window)`` shared by every copy, or
+        ``(copies, n, window)`` with ``per_copy``."""
+        self.ensemble.eval()
+        x = torch.as_tensor(growth_windows, dtype=torch.float32, device=self.ensemble._device()).unsqueeze(-1)
+        with torch.no_grad():
+            return self.scaler.inverse(self.ensemble(x, per_copy=per_copy).squeeze(-1).cpu().numpy())
+
+    def one_step(self, y, start: int) -> np.ndarray:
+        """Forecasts of ``y[start:]`` by every copy, each from the true values before it: ``(copies, n)``."""
+        y = _check_start(y, start, self.transform.lag + self.window)
+        z = self.scaler.transform(self.transform.apply(y))
+        t = np.arange(start, len(y))
+        vhat = self._predict(z[t[:, None] - self.window + np.arange(self.window)], per_copy=False)
+        return self.transform.undo(vhat, y[t - self.transform.lag])
+
+    def recursive(self, y, start: int, steps: int) -> np.ndarray:
+        """Forecasts of the ``steps`` values after ``y[:start]`` by every copy, each copy fed back its own
+        forecasts: ``(copies, steps)``."""
+        y = _check_start(y, start, self.transform.lag + self.window)[:start]
+        _check_steps(steps)
+        lag, copies = self.transform.lag, len(self)
+        levels = np.tile(y, (copies, 1))
+        z = np.tile(self.scaler.transform(self.transform.apply(y)), (copies, 1))
+        for _ in range(steps):
+            vhat = self._predict(z[:, None, -self.window :], per_copy=True)[:, 0]
+            levels = np.column_stack([levels, self.transform.undo(vhat, levels[:, -lag])])
+            z = np.column_stack([z, self.scaler.transform(vhat)])
+        return levels[:, start:]
+
+    def forecasts(self, y, start: int) -> list[Forecasts]:
+        """One-step and recursive multi-step forecasts of ``y[start:]``, one :class:`Forecasts` per copy."""
+        one_step, multi_step = self.one_step(y, start), self.recursive(y, start, len(y) - start)
+        return [Forecasts(a, b) for a, b in zip(one_step, multi_step, strict=True)]
+
+
+def fit_forecasters(
+    y_train,
+    seeds,
+    *,
+    season: int = 12,
+    window: int | None = None,
+    cell: str = "lstm",
+    hidden_size: int = 16,
+    val_size: int | None = None,
+    epochs: int = 300,
+    lr: float = 0.01,
+    batch_size: int = 16,
+    patience: int = 30,
+    device: torch.device | str | None = None,
+    progress: bool = False,
+) -> ForecasterEnsemble:
+    """Train one forecaster per seed in ``seeds``, all together, as :func:`fit_forecaster` trains one.
+
+    Copy ``k`` equals ``fit_forecaster(y_train, seed=seeds[k], ...)`` up to the rounding of batched
+    arithmetic; each copy stops early on its own.
+    """
+    transform, scaler, window, train, val = _training_data(y_train, season, window, val_size)
+    ensemble = Ensemble(lambda: SequenceModel(cell, input_size=1, hidden_size=hidden_size, output_size=1),
+                        seeds, device=device)
+    histories = ensemble.fit(nn.functional.mse_loss, train, val=val, epochs=epochs, lr=lr, batch_size=batch_size,
+                             patience=patience, progress=progress)
+    return ForecasterEnsemble(ensemble, transform, scaler, window, histories)
+
+
+class LinearAutoregression(nn.Module):
+    """A linear model of a window of scaled growths: ``vhat = w . (z_{t-w}, ..., z_{t-1}) + b``. It reads the
+    recurrent forecaster's inputs, of shape ``(batch, window, 1)``, so it takes the network's place in a
+    :class:`RecurrentForecaster`: the rung of the ablation ladder without recurrence or nonlinearity."""
+
+    def __init__(self, window: int):
+        super().__init__()
+        self.linear = nn.Linear(window, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(x.squeeze(-1))
+
+
+def fit_autoregression(
+    y_train, *, season: int = 12, window: int | None = None, val_size: int | None = None
+) -> RecurrentForecaster:
+    """A linear autoregression on exactly the inputs of :func:`fit_forecaster` (the same transform, scaler and
+    windows), fitted by least squares on every training window, the validation tail included (there is
+    nothing to stop early). Deterministic: no seed."""
+    transform, scaler, window, (X, target), (X_val, target_val) = _training_data(y_train, season, window, val_size)
+    inputs = torch.cat([X, X_val]).squeeze(-1).double().numpy()
+    targets = torch.cat([target, target_val]).squeeze(-1).double().numpy()
+    coef, *_ = np.linalg.lstsq(np.column_stack([inputs, np.ones(len(inputs))]), targets, rcond=None)
+    model = LinearAutoregression(window)
+    with torch.no_grad():
+        model.linear.weight.copy_(torch.as_tensor(coef[:-1]).view(1, -1))
+        model.linear.bias.fill_(float(coef[-1]))
+    return RecurrentForecaster(model, transform, scaler, window, History())
 
 
 #: The fewest training windows :func:`fit_forecaster` accepts besides the validation tail.

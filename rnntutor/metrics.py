@@ -3,6 +3,14 @@
 With actual values ``y_t`` and forecasts ``yhat_t`` over the same test months::
 
     RMSE = sqrt(mean((y_t - yhat_t)^2)),   MAE = mean(|y_t - yhat_t|),   MAPE = 100 * mean(|y_t - yhat_t| / |y_t|)
+
+and, after Hyndman and Koehler (2006), the mean absolute scaled error, the MAE divided by that of the seasonal
+naive forecast one step ahead on the training part ``y_1, ..., y_T`` (season ``m``)::
+
+    MASE = MAE / mean_{t = m+1..T} |y_t - y_{t-m}|
+
+below 1 when a method beats, on the test values, what the seasonal naive forecast achieved on the training
+values. It has no unit, so it compares methods across series.
 """
 
 from __future__ import annotations
@@ -56,13 +64,36 @@ def mape(actual, forecast) -> float:
     return float(100 * np.mean(np.abs(actual - forecast) / np.abs(actual)))
 
 
-def scores(actual, forecast) -> dict[str, float]:
-    """RMSE, MAE and MAPE of one forecast."""
-    return {"RMSE": rmse(actual, forecast), "MAE": mae(actual, forecast), "MAPE": mape(actual, forecast)}
+def mase_scale(y_train, season: int = 1) -> float:
+    """The divisor of MASE: ``mean |y_t - y_{t-m}|`` over the training part (the seasonal naive forecast's
+    in-sample MAE; the naive forecast's for ``season=1``)."""
+    y_train = np.asarray(y_train, dtype=float)
+    if not isinstance(season, int) or season < 1 or y_train.ndim != 1 or len(y_train) <= season:
+        raise ValueError(f"need a 1-D training part longer than the season {season!r}, got shape {y_train.shape}")
+    scale = float(np.mean(np.abs(y_train[season:] - y_train[:-season])))
+    if not scale > 0:
+        raise ValueError("the training part repeats itself every season exactly: MASE is not defined")
+    return scale
 
 
-def evaluation_table(actual, methods: dict[str, Forecasts | list[Forecasts]]) -> pd.DataFrame:
-    """One row per method: RMSE, MAE and MAPE of its one-step and multi-step forecasts of ``actual``.
+def mase(actual, forecast, scale: float) -> float:
+    """Mean absolute scaled error ``MAE / scale``, with ``scale = mase_scale(y_train, season)``."""
+    return mae(actual, forecast) / scale
+
+
+def scores(actual, forecast, mase_scale: float | None = None) -> dict[str, float]:
+    """RMSE, MAE and MAPE of one forecast, and MASE when ``mase_scale`` is given."""
+    result = {"RMSE": rmse(actual, forecast), "MAE": mae(actual, forecast), "MAPE": mape(actual, forecast)}
+    if mase_scale is not None:
+        result["MASE"] = mase(actual, forecast, mase_scale)
+    return result
+
+
+def evaluation_table(
+    actual, methods: dict[str, Forecasts | list[Forecasts]], mase_scale: float | None = None
+) -> pd.DataFrame:
+    """One row per method: RMSE, MAE and MAPE of its one-step and multi-step forecasts of ``actual``, and MASE
+    after MAPE when ``mase_scale`` (see :func:`mase_scale`) is given.
 
     A method given as a list of runs (several seeds) is scored run by run; its row holds the mean, and the
     column ``("one-step", "RMSE sd")`` / ``("multi-step", "RMSE sd")`` the sample standard deviation of
@@ -75,8 +106,8 @@ def evaluation_table(actual, methods: dict[str, Forecasts | list[Forecasts]]) ->
             raise TypeError(f"method {name!r}: expected Forecasts or a non-empty list of Forecasts")
         row = {}
         for kind in KINDS:
-            table = pd.DataFrame([scores(actual, getattr(run, kind.replace("-", "_"))) for run in runs])
-            row.update({(kind, metric): table[metric].mean() for metric in METRICS})
+            table = pd.DataFrame([scores(actual, getattr(run, kind.replace("-", "_")), mase_scale) for run in runs])
+            row.update({(kind, metric): table[metric].mean() for metric in table.columns})
             row[(kind, "RMSE sd")] = table["RMSE"].std()
         row[("", "runs")] = len(runs)
         rows[name] = row

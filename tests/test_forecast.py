@@ -6,12 +6,28 @@ from statsmodels.tsa.holtwinters import ExponentialSmoothing
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 from threadpoolctl import threadpool_limits
 
-from rnntutor.baselines import BASELINES, all_baselines, drift, holt_winters, naive, sarima, seasonal_naive
+from rnntutor.baselines import (
+    BASELINES,
+    all_baselines,
+    drift,
+    holt_winters,
+    naive,
+    sarima,
+    sarima_in_sample_forecasts,
+    seasonal_naive,
+)
 from rnntutor.checks import check_seasonal_naive, check_windows
 from rnntutor.data import load_airline
-from rnntutor.forecast import MinMaxScaler, SeasonalDifference, fit_forecaster, windows
-from rnntutor.metrics import Forecasts, evaluation_table, mae, mape, rmse
-from rnntutor.original_example import create_dataset, original_forecasts, run_original
+from rnntutor.forecast import (
+    MinMaxScaler,
+    SeasonalDifference,
+    fit_autoregression,
+    fit_forecaster,
+    fit_forecasters,
+    windows,
+)
+from rnntutor.metrics import Forecasts, evaluation_table, mae, mape, mase, mase_scale, rmse
+from rnntutor.original_example import create_dataset, original_forecasts, run_original, run_original_seeds
 
 _, AIRLINE = load_airline()
 START = 101  # the original split: the test months are June 1957 to December 1960
@@ -84,6 +100,30 @@ def test_metrics_by_hand():
         rmse([1.0, 2.0], [1.0])
 
 
+def test_mase_divides_by_the_seasonal_naive_error_on_the_training_part():
+    y_train = np.array([1.0, 2.0, 4.0, 3.0, 5.0, 9.0])
+    assert mase_scale(y_train, 3) == pytest.approx((2 + 3 + 5) / 3)
+    assert mase_scale(y_train) == pytest.approx((1 + 2 + 1 + 2 + 4) / 5)
+    assert mase([1.0, 2.0], [2.0, 4.0], 1.5) == pytest.approx(1.0)
+    seasonal = seasonal_naive(AIRLINE, START, 12)
+    scale = mase_scale(AIRLINE[:START], 12)
+    test = AIRLINE[START:]
+    assert mase(test, seasonal.one_step, scale) == pytest.approx(mae(test, seasonal.one_step) / scale)
+    with pytest.raises(ValueError, match="longer than the season"):
+        mase_scale(y_train, 6)
+    with pytest.raises(ValueError, match="MASE is not defined"):
+        mase_scale([1.0, 2.0, 1.0, 2.0], 2)
+
+
+def test_evaluation_table_adds_mase_only_when_asked():
+    actual = np.array([10.0, 20.0])
+    plain = evaluation_table(actual, {"one": Forecasts(actual + 1, actual - 2)})
+    assert "MASE" not in plain.columns.get_level_values(1)
+    table = evaluation_table(actual, {"one": Forecasts(actual + 1, actual - 2)}, mase_scale=4.0)
+    assert table.loc["one", ("one-step", "MASE")] == 0.25 and table.loc["one", ("multi-step", "MASE")] == 0.5
+    assert list(table.columns.get_level_values(1)[:5]) == ["RMSE", "MAE", "MAPE", "MASE", "RMSE sd"]
+
+
 def test_evaluation_table_averages_runs_and_gives_the_spread():
     actual = np.array([10.0, 20.0])
     runs = [Forecasts(actual + 1, actual + 2), Forecasts(actual + 3, actual + 2)]
@@ -154,6 +194,14 @@ def test_holt_winters_equals_statsmodels_and_its_one_step_recursion():
         level = new_level
 
 
+def test_sarima_in_sample_forecasts_are_the_fitted_values_of_the_log_model():
+    with threadpool_limits(limits=1, user_api="blas"):
+        fitted = SARIMAX(np.log(AIRLINE[:START]), order=(0, 1, 1), seasonal_order=(0, 1, 1, 12)).fit(disp=False)
+    ours = sarima_in_sample_forecasts(AIRLINE[:START], 12)
+    np.testing.assert_allclose(ours, np.exp(fitted.fittedvalues), rtol=1e-6)
+    assert 5 < rmse(AIRLINE[13:START], ours[13:]) < 12  # close in-sample, after its 13 months of start-up
+
+
 @pytest.mark.parametrize("start, message", [(5, "start must be an int from 12"), (200, "to 144")])
 def test_baselines_reject_a_bad_start(start, message):
     with pytest.raises(ValueError, match=message):
@@ -196,6 +244,47 @@ def test_forecaster_sees_only_the_training_part(forecaster):
     np.testing.assert_allclose(refit.recursive(changed, START, 5), forecaster.recursive(AIRLINE, START, 5))
 
 
+def test_copy_k_of_forecasters_trained_together_equals_fit_forecaster_with_seed_k(forecaster):
+    together = fit_forecasters(AIRLINE[:START], [0, 2], cell="lstm")
+    assert len(together) == 2
+    alone = {0: forecaster, 2: fit_forecaster(AIRLINE[:START], cell="lstm", seed=2)}
+    one_step, multi_step = together.one_step(AIRLINE, START), together.recursive(AIRLINE, START, 6)
+    for k, seed in enumerate([0, 2]):
+        history = together.histories[k]
+        assert history.epochs == alone[seed].history.epochs and history.best_epoch == alone[seed].history.best_epoch
+        np.testing.assert_allclose(history.train_loss, alone[seed].history.train_loss, rtol=1e-4)
+        np.testing.assert_allclose(one_step[k], alone[seed].one_step(AIRLINE, START), rtol=1e-5)
+        np.testing.assert_allclose(multi_step[k], alone[seed].recursive(AIRLINE, START, 6), rtol=1e-5)
+        np.testing.assert_allclose(together[k].recursive(AIRLINE, START, 6), multi_step[k], rtol=1e-5)
+    forecasts = together.forecasts(AIRLINE, START)
+    assert len(forecasts) == 2 and forecasts[1].multi_step.shape == (len(AIRLINE) - START,)
+    np.testing.assert_array_equal(forecasts[0].one_step, one_step[0])
+
+
+def test_forecasters_check_their_start_and_steps():
+    together = fit_forecasters(AIRLINE[:START], [0, 1], epochs=2)
+    with pytest.raises(ValueError, match="start must be an int from season \\+ window = 25"):
+        together.one_step(AIRLINE, 10)
+    with pytest.raises(ValueError, match="steps must be a non-negative int"):
+        together.recursive(AIRLINE, START, -1)
+    with pytest.raises(ValueError, match="seeds must be different"):
+        fit_forecasters(AIRLINE[:START], [1, 1], epochs=2)
+
+
+def test_autoregression_is_least_squares_on_the_forecasters_windows():
+    ar = fit_autoregression(AIRLINE[:START])
+    growth = ar.scaler.transform(ar.transform.apply(AIRLINE[:START])[12:])
+    X, target = windows(growth, 13)
+    assert X.shape == (START - 12 - 13, 13)
+    fitted = ar.model.linear.weight.detach().double().numpy()[0] @ X.T + ar.model.linear.bias.item()
+    residual = target - fitted
+    np.testing.assert_allclose(X.T @ residual, 0, atol=1e-4)  # the normal equations
+    assert abs(residual.sum()) < 1e-4
+    f = ar.forecasts(AIRLINE, START)
+    assert rmse(AIRLINE[START:], f.one_step) < 20 and f.multi_step.shape == (len(AIRLINE) - START,)
+    assert not ar.transform.log or np.all(f.one_step > 0)
+
+
 def test_forecaster_works_without_season_or_logs():
     rng = np.random.default_rng(0)
     y = np.cumsum(rng.standard_normal(60)) - 20  # crosses zero: no log
@@ -233,6 +322,27 @@ def test_original_program_splits_where_the_original_did_and_leaks_the_test_range
     assert fixed.offset == AIRLINE[:START].min() and fixed.scale == np.ptp(AIRLINE[:START])
     with pytest.raises(ValueError, match="scaling must be"):
         run_original(AIRLINE, scaling="none")
+
+
+@pytest.mark.parametrize("scaling", ["original", "train"])
+def test_original_runs_side_by_side_equal_the_program_run_alone(scaling):
+    together = run_original_seeds(AIRLINE, [0, 3, 5], epochs=100, scaling=scaling)
+    for seed, run in zip([0, 3, 5], together, strict=True):
+        alone = run_original(AIRLINE, seed=seed, epochs=100, scaling=scaling)
+        assert (run.start, run.offset, run.scale) == (alone.start, alone.offset, alone.scale)
+        np.testing.assert_allclose(run.losses, alone.losses, rtol=1e-4)
+        np.testing.assert_allclose(run.predictions, alone.predictions, atol=1e-3)  # thousands of passengers
+        for name, value in alone.net.state_dict().items():
+            torch.testing.assert_close(run.net.state_dict()[name], value, atol=1e-5, rtol=1e-4)
+
+
+def test_original_runs_side_by_side_reject_bad_seeds_and_scaling():
+    with pytest.raises(ValueError, match="seeds must be one or more different seeds"):
+        run_original_seeds(AIRLINE, [], epochs=1)
+    with pytest.raises(ValueError, match="seeds must be one or more different seeds"):
+        run_original_seeds(AIRLINE, [2, 2], epochs=1)
+    with pytest.raises(ValueError, match="scaling must be"):
+        run_original_seeds(AIRLINE, [0], scaling="none")
 
 
 def test_original_recursion_starts_where_its_one_step_forecast_does():
