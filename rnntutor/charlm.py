@@ -300,6 +300,8 @@ def save_checkpoint(path, model: CharRNN, vocab: Vocabulary, **info) -> None:
     """Write ``model``'s weights, its configuration, the vocabulary and ``info`` (e.g. steps, seed, loss) to
     ``path`` (torch's format); :func:`load_checkpoint` reads it back."""
     state = {name: value.detach().cpu() for name, value in model.state_dict().items()}
+    plain = (str, int, float, bool, type(None))
+    info = {key: value if type(value) in plain else str(value) for key, value in info.items()}  # no subclasses
     torch.save({"format": "rnntutor-charlm-1", "config": model.config(), "chars": vocab.chars,
                 "state_dict": state, "info": info}, path)
 

@@ -120,3 +120,9 @@ def load_tinyshakespeare(part: str = "all") -> str:
     if hashlib.sha256(raw).hexdigest() != TINYSHAKESPEARE_SHA256:
         raise DataError("the bundled tinyshakespeare.txt.gz does not hold the published text (sha256 differs)")
     return raw.decode("utf-8")[parts[part]]
+
+
+def charlm_checkpoint_path() -> Path:
+    """Path of the character-level LSTM trained on tiny Shakespeare that the chapter "Generating text" loads
+    (with :func:`rnntutor.charlm.load_checkpoint`); ``tools/train_charlm.py`` writes it."""
+    return Path(str(resources.files("rnntutor") / "datasets" / "charlm.pt"))

@@ -155,9 +155,10 @@ def test_checkpoints_round_trip_into_either_layer(tmp_path):
     torch.manual_seed(0)
     model = CharRNN(len(vocab), 8, embedding_size=4, cell="gru")
     path = tmp_path / "m.pt"
-    save_checkpoint(path, model, vocab, steps=3)
+    save_checkpoint(path, model, vocab, steps=3, torch=torch.__version__)  # a str subclass, stored as a str
     loaded, loaded_vocab, info = load_checkpoint(path, fused=True)
-    assert loaded_vocab == vocab and info == {"steps": 3} and isinstance(loaded.rnn, nn.GRU)
+    assert loaded_vocab == vocab and info == {"steps": 3, "torch": str(torch.__version__)}
+    assert isinstance(loaded.rnn, nn.GRU)
     x = vocab.encode("to be").unsqueeze(0)
     assert (loaded(x)[0] - model(x)[0]).abs().max() < 1e-5
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
