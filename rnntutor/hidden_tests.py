@@ -12,7 +12,9 @@ could have replaced and that a public test or the prompt names:
   uses, also through aliases, closures and default arguments), and while the function runs, by a
   ``TorchFunctionMode`` that stops any call to torch's cells, layers or ``linear``;
 - ``with_given(function, name=correct)`` runs a question's function with a correct version of the one
-  it builds on, so that a mistake in one question does not cost the next ones.
+  it builds on, so that a mistake in one question does not cost the next ones;
+- for the forecasting questions, made-up series from Python's ``random`` and the airline series read
+  from the package's CSV file, compared as Python lists with ``==`` (not ``np.array_equal``).
 
 What it cannot stop: a submission that knows these tests and replaces NumPy, Python's builtins or this
 module itself. The sandbox of ``rnntutor.grading`` protects the machine, not the score; check unusual
@@ -135,6 +137,35 @@ def expect_close(got, expected, what: str, dtype=torch.float32) -> None:
 def numpy(*values):
     """The float64 NumPy copies of tensors."""
     return [np.array(v.detach().cpu().to(torch.float64).numpy(), dtype=np.float64) for v in values]
+
+
+def plain(value):
+    """``value`` as nested Python lists of numbers (from a NumPy array, a tensor, a list or a number), so
+    that ``plain(got) == expected`` compares with Python's own ``==``, not with ``np.array_equal``."""
+    if isinstance(value, np.ndarray | torch.Tensor):
+        return value.tolist()
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+def series(seed: int, length: int = 60) -> list[float]:
+    """A made-up monthly series of ``length`` values (Python's random, not NumPy's): a trend, a season of 12
+    and noise, all values different, so that a window or a forecast off by one step never matches."""
+    import random
+
+    rng = random.Random(seed)
+    return [round(100 + 2 * t + 30 * ((t % 12) - 6) ** 2 / 36 + rng.random(), 3) for t in range(length)]
+
+
+def airline() -> list[float]:
+    """The 144 monthly totals of the airline series, read from the package's CSV file with the csv module
+    (not through ``rnntutor.load_airline``, which a submission may have replaced)."""
+    import csv
+    from importlib import resources
+
+    with (resources.files("rnntutor") / "datasets" / "airline-passengers.csv").open(newline="") as f:
+        return [float(row["Passengers"]) for row in csv.DictReader(f)]
 
 
 # The equations in NumPy, float64: the expected values. --------------------------------------------------

@@ -29,6 +29,15 @@ MISTAKES = {
     "gru_step": ("return (1 - z) * n + z * h_prev", "return z * n + (1 - z) * h_prev", {"q1"}),  # z and 1 - z swapped
 }
 
+# What a student who wants the public tests to pass might try: replace the comparisons they use.
+CHEAT = """import numpy as _np
+import torch as _torch
+
+_torch.testing.assert_close = lambda *args, **kwargs: None
+_torch.allclose = lambda *args, **kwargs: True
+_np.array_equal = lambda *args, **kwargs: True
+_np.allclose = lambda *args, **kwargs: True"""
+
 # Correct answers computed in float32 rather than float64: full marks all the same.
 FLOAT32 = {"forecast_baseline": {"actual = passengers[start:]": "actual = passengers[start:].astype(np.float32)",
                                  "passengers[start - 12 : -12]": "passengers[start - 12 : -12].astype(np.float32)",
@@ -70,6 +79,10 @@ def scores(built):
         cells[0].source = cells[0].source.replace(right, wrong)
         submissions = {"solution": solution, "mistake": mistaken,
                        "blank": nbformat.read(built / name / "student" / f"{name}.ipynb", as_version=4)}
+        cheat = nbformat.from_dict(json.loads(json.dumps(mistaken)))  # the typical mistake, and the checks disarmed
+        setup = next(i for i, c in enumerate(cheat.cells) if "grader = otter.Notebook" in c.source)
+        cheat.cells.insert(setup + 1, nbformat.v4.new_code_cell(CHEAT))
+        submissions["cheat"] = cheat
         if name in FLOAT32:  # a correct answer computed in float32
             in_float32 = nbformat.from_dict(json.loads(json.dumps(solution)))
             for cell in in_float32.cells:
@@ -177,3 +190,12 @@ def test_failed_build_leaves_nothing_and_a_private_copy_builds(built, tmp_path):
     assert failed.returncode == 1, failed.stderr[-2000:]
     assert "otter assign failed, nothing written" in failed.stderr
     assert not (output / name).exists()
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_replacing_the_comparisons_wins_no_hidden_point(scores, name):
+    """The typical mistake with torch's and NumPy's comparison functions replaced: its hidden tests still
+    fail, so the questions the mistake costs stay short of full marks, and it gains at most public points."""
+    cheat, mistake = scores[name, "cheat"], scores[name, "mistake"]
+    assert {q for q, (s, m) in cheat.items() if s < m} == MISTAKES[name][2], cheat
+    assert total(cheat)[0] <= total(mistake)[0] + 1, (cheat, mistake)
