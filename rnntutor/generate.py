@@ -105,7 +105,7 @@ def generate_command(args) -> int:
     if unknown:
         raise TextError(f"--prime holds characters the model does not know: {''.join(unknown[:10])!r}")
     ids = vocab.encode(text)
-    cut = len(ids) - max(10, round(HELD_OUT_FRACTION * len(ids)))
+    cut = min(int((1 - HELD_OUT_FRACTION) * len(ids)), len(ids) - 10)  # tiny Shakespeare: the package's split
     train_ids, held_out = ids[:cut], ids[cut:]
     print(f"{args.file}: {len(text):,} characters, {len(vocab)} distinct; training on the first {cut:,}, "
           f"holding out the last {len(held_out):,}")
