@@ -1,5 +1,5 @@
-"""Small whole models built from the package's layers: a recurrent model, a fixed-window model, and a recurrent
-model with its own weights at every step.
+"""Small whole models built from the package's layers: a recurrent model, a fixed-window model, a convolutional
+model with global pooling, and a recurrent model with its own weights at every step.
 
 Chapter 1 ("Why recurrent networks") sets them against each other; later chapters reuse them.
 """
@@ -40,7 +40,8 @@ class WindowModel(nn.Module):
     """A feed-forward network that sees only the last ``window`` steps: ``y = MLP(x_{T-w+1}, ..., x_T)``.
 
     Shorter sequences are padded with zeros on the left; longer ones are cut, and what lies before the
-    window is lost to the model. This is the limit of any fixed-window model, convolutional ones included.
+    window is lost to the model. This is the limit of any fixed-window model, and of a convolutional model
+    whose answer reads one receptive field (:class:`PooledConvModel` pools over all of them instead).
     """
 
     def __init__(self, window: int, input_size: int, hidden_size: int, output_size: int):
@@ -58,6 +59,35 @@ class WindowModel(nn.Module):
         missing = self.window - x.shape[1]
         last = nn.functional.pad(x, (0, 0, missing, 0)) if missing > 0 else x[:, -self.window :]
         return self.net(last.flatten(1))
+
+
+class PooledConvModel(nn.Module):
+    """A convolution slid along the whole sequence, then the maximum over time: ``y = W_y max_t relu(W s_t + b) + b_y``.
+
+    ``s_t`` is the stretch of ``kernel_size`` steps that ends at step ``t``, flattened: the same small linear
+    layer ``W`` (one row per filter) reads every stretch, which is what a 1-d convolution computes. The
+    sequence is padded with ``kernel_size - 1`` zero steps on both sides, so the filters also see where it
+    starts and ends. Every step can change the answer, whatever the length: global pooling sees every
+    position. What it loses is order beyond one stretch: the pooled features say which patterns of
+    ``kernel_size`` steps occurred, not where or in which order.
+    """
+
+    def __init__(self, input_size: int, channels: int, kernel_size: int, output_size: int):
+        super().__init__()
+        check_positive_ints(input_size=input_size, channels=channels, kernel_size=kernel_size,
+                            output_size=output_size)
+        self.kernel_size = kernel_size
+        self.filters = nn.Linear(kernel_size * input_size, channels)
+        self.head = nn.Linear(channels, output_size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 3:
+            raise ValueError(f"expected input of shape (batch, length, features), got {tuple(x.shape)}")
+        edge = self.kernel_size - 1
+        padded = nn.functional.pad(x, (0, 0, edge, edge))                  # zero steps before and after
+        stretches = padded.unfold(1, self.kernel_size, 1).transpose(2, 3)  # (batch, positions, k, features)
+        features = torch.relu(self.filters(stretches.flatten(2)))          # (batch, positions, channels)
+        return self.head(features.amax(dim=1))                             # each filter's largest value
 
 
 class UnsharedRNN(nn.Module):

@@ -61,3 +61,49 @@ def test_models_refuse_bad_arguments():
         WindowModel(0, 1, 1, 1)
     with pytest.raises(ValueError, match=r"expected input of shape \(batch, length, features\)"):
         WindowModel(2, 1, 1, 1)(torch.randn(3, 1))
+
+
+def test_pooled_conv_model_runs_on_any_length_and_sees_every_step():
+    from rnntutor.models import PooledConvModel
+
+    torch.manual_seed(0)
+    model = PooledConvModel(input_size=2, channels=6, kernel_size=3, output_size=4)
+    for length in (1, 5, 40):
+        assert model(torch.randn(3, length, 2)).shape == (3, 4)
+    x = torch.randn(3, 40, 2)
+    changed = x.clone()
+    changed[:, 0] += 5.0  # the first step, far outside any window of the last steps
+    assert not torch.equal(model(x), model(changed))
+
+
+def test_pooled_conv_model_ignores_the_order_of_far_apart_patterns():
+    from rnntutor.models import PooledConvModel
+
+    model = PooledConvModel(input_size=1, channels=4, kernel_size=2, output_size=1)
+    a = torch.zeros(1, 20, 1)
+    a[0, 3], a[0, 15] = 1.0, -1.0
+    b = torch.zeros(1, 20, 1)
+    b[0, 3], b[0, 15] = -1.0, 1.0
+    assert torch.allclose(model(a), model(b))  # the same two isolated commands, in the other order
+
+
+@pytest.mark.parametrize("kwargs", [{"channels": 0}, {"kernel_size": 1.5}])
+def test_pooled_conv_model_refuses_bad_sizes(kwargs):
+    from rnntutor.models import PooledConvModel
+
+    with pytest.raises(ValueError, match="must be"):
+        PooledConvModel(**{"input_size": 2, "channels": 3, "kernel_size": 2, "output_size": 1, **kwargs})
+
+
+def test_pooled_conv_model_computes_a_conv1d_with_global_max_pooling():
+    from rnntutor.models import PooledConvModel
+
+    torch.manual_seed(0)
+    model = PooledConvModel(input_size=3, channels=5, kernel_size=2, output_size=4)
+    conv = torch.nn.Conv1d(3, 5, 2)
+    x = torch.randn(2, 7, 3)
+    with torch.no_grad():
+        conv.weight.copy_(model.filters.weight.view(5, 2, 3).transpose(1, 2))
+        conv.bias.copy_(model.filters.bias)
+        expected = model.head(torch.relu(conv(torch.nn.functional.pad(x.transpose(1, 2), (1, 1)))).amax(-1))
+        assert torch.allclose(model(x), expected, atol=1e-6)
