@@ -11,6 +11,9 @@ the loop becomes a chain of :math:`T` copies of the cell, one per step, all hold
 
 With ``shared=False`` every step gets its own weights :math:`W^{(t)}`, each in its own colour: the network of
 :class:`~rnntutor.models.UnsharedRNN`.
+
+:func:`draw_sequence_shapes` draws the shapes of sequence problems: which steps take an input and which
+give an output (one-to-many, many-to-one, many-to-many aligned, and encoder-decoder).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from .plots import MODEL_COLORS
 from .validate import check_positive_ints
 
-__all__ = ["draw_rnn", "draw_rolled", "draw_unrolled"]
+__all__ = ["SEQUENCE_SHAPES", "draw_rnn", "draw_rolled", "draw_sequence_shapes", "draw_unrolled"]
 
 BOX_W, BOX_H = 0.8, 0.5  # size of a box, in data units
 STEP = 1.7  # distance between two steps of the unrolled network
@@ -113,4 +116,58 @@ def draw_rnn(steps: int = 4, shared: bool = True, outputs: str = "every"):
     title = ("The recurrent network, rolled (left) and unrolled in time (right)" if shared else
              f"Unrolled over {steps} steps, with separate weights at every step")
     ax.set_title(title)
+    return fig
+
+
+# For each shape of sequence problem: the steps that read an input, the steps that give an output (out of
+# the steps drawn), where the encoder ends (encoder-decoder only), and an example.
+SEQUENCE_SHAPES = {
+    "one to many": dict(steps=4, inputs=(1,), outputs=(1, 2, 3, 4),
+                        example="one input, a sequence out:\na caption for an image, music from a note"),
+    "many to one": dict(steps=4, inputs=(1, 2, 3, 4), outputs=(4,),
+                        example="a sequence in, one answer:\nthe sentiment of a review, the switch"),
+    "many to many, aligned": dict(steps=4, inputs=(1, 2, 3, 4), outputs=(1, 2, 3, 4),
+                                  example="an answer at every step:\na tag for every word, the switch at every step"),
+    "encoder-decoder": dict(steps=6, inputs=(1, 2, 3), outputs=(4, 5, 6), encoder=3,
+                            example="a sequence in, another out, of its own length:\ntranslation"),
+}
+
+
+def _draw_shape(ax, steps: int, inputs, outputs, encoder: int | None = None, gap: float = 1.15) -> None:
+    """One shape: ``steps`` states in a row, an input box below the steps in ``inputs`` and an output box above
+    those in ``outputs``; with ``encoder``, the states after it are the decoder's (drawn after a dotted line)."""
+    for t in range(1, steps + 1):
+        c = t * gap
+        decoder = encoder is not None and t > encoder
+        _box(ax, c, 0, f"$h_{{{t}}}$" if not decoder else f"$s_{{{t - encoder}}}$", "h")
+        if t in inputs:
+            _box(ax, c, -ROW, f"$x_{{{t}}}$", "x")
+            _arrow(ax, (c, -ROW + BOX_H / 2), (c, -BOX_H / 2), "", WEIGHT_COLORS["ih"])
+        if t in outputs:
+            k = t - (encoder or 0)
+            _box(ax, c, ROW, f"$y_{{{k}}}$", "y")
+            _arrow(ax, (c, BOX_H / 2), (c, ROW - BOX_H / 2), "", WEIGHT_COLORS["hy"])
+        if t > 1:
+            _arrow(ax, (c - gap + BOX_W / 2, 0), (c - BOX_W / 2, 0), "", WEIGHT_COLORS["hh"])
+    if encoder is not None:
+        middle = (encoder + 0.5) * gap
+        ax.plot([middle, middle], [-ROW - BOX_H / 2, ROW + BOX_H / 2], color="gray", linestyle=":", linewidth=1.2)
+        ax.text((1 + encoder) / 2 * gap, ROW, "encoder", ha="center", va="center", fontsize=11, color="gray")
+        ax.text((encoder + 1 + steps) / 2 * gap, -ROW, "decoder", ha="center", va="center", fontsize=11, color="gray")
+
+
+def draw_sequence_shapes():
+    """A figure of the four shapes of sequence problems (:data:`SEQUENCE_SHAPES`), one panel each, in a 2 x 2
+    grid: inputs (gray) below the states (red), outputs (blue) above. Returns the figure."""
+    gap = 1.15
+    fig, axes = plt.subplots(2, 2, figsize=(9.0, 6.4), layout="constrained")
+    for ax, (name, shape) in zip(axes.flat, SEQUENCE_SHAPES.items(), strict=True):
+        _draw_shape(ax, shape["steps"], shape["inputs"], shape["outputs"], shape.get("encoder"), gap)
+        ax.set_xlim(gap - BOX_W / 2 - 0.2, 6 * gap + BOX_W / 2 + 0.2)  # every panel at the same scale
+        ax.set_ylim(-ROW - BOX_H / 2 - 1.0, ROW + BOX_H / 2 + 0.1)
+        ax.set_aspect("equal")
+        ax.axis("off")
+        ax.set_title(name, fontsize=13, loc="left")
+        ax.text(gap - BOX_W / 2, -ROW - BOX_H / 2 - 0.25, shape["example"], ha="left", va="top", fontsize=10.5)
+    fig.suptitle("The shapes of sequence problems: inputs below, states, outputs above", fontsize=13)
     return fig

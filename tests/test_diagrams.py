@@ -74,3 +74,22 @@ def test_bad_arguments_are_refused(call, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         call()
     plt.close("all")
+
+
+def test_sequence_shapes_have_inputs_and_outputs_where_each_shape_has_them():
+    from rnntutor.diagrams import SEQUENCE_SHAPES, draw_sequence_shapes
+
+    fig = draw_sequence_shapes()
+    axes = fig.axes
+    assert [ax.get_title(loc="left") for ax in axes] == list(SEQUENCE_SHAPES)
+    for ax, shape in zip(axes, SEQUENCE_SHAPES.values(), strict=True):
+        labels = texts(ax)
+        assert sum(label.startswith("$x_") for label in labels) == len(shape["inputs"])
+        assert sum(label.startswith("$y_") for label in labels) == len(shape["outputs"])
+        states = sum(label.startswith(("$h_", "$s_")) for label in labels)
+        assert states == shape["steps"]
+        # one arrow per input, per output, and between consecutive states
+        assert len(patches(ax, FancyArrowPatch)) == len(shape["inputs"]) + len(shape["outputs"]) + states - 1
+    encoder_decoder = axes[3]
+    assert {"encoder", "decoder", "$s_{1}$", "$y_{1}$"} <= set(texts(encoder_decoder))
+    plt.close(fig)
