@@ -49,7 +49,7 @@ def check_whh_gradient(whh_gradient) -> CheckResult:
     diff = float((got - expected).abs().max())
     if diff < EXACT:
         return CheckResult(True, f"your sum over the {STEPS} steps equals the gradient autograd gives the shared "
-                                 f"W_hh (largest difference {diff:.1e})")
+                                 f"W_hh (largest difference below {EXACT:.0e})")
     for mistake, wrong in _mistakes(h, delta):
         if float((got - wrong).abs().max()) < CLOSE:
             return CheckResult(False, mistake)
