@@ -52,7 +52,7 @@ def test_every_chapter_asserts_at_least_three_claims(path):
         source = "".join(cell["source"])
         assert "claim(" in source, f"{path.name}: a claim cell that asserts nothing:\n{source}"
         assert "nbval-ignore-output" not in cell["metadata"]["tags"], f"{path.name}: a claim cell's output is ignored"
-        printed = "".join(o.get("text", "") for o in cell["outputs"] if o["output_type"] == "stream")
+        printed = "".join("".join(o["text"]) for o in cell["outputs"] if o["output_type"] == "stream")
         assert printed.startswith("✓ "), f"{path.name}: a claim cell stores no statement:\n{source}"
 
 
