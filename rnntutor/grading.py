@@ -85,8 +85,17 @@ def sandbox_available(kind: str) -> str | None:
                                capture_output=True, text=True)
         if probe.returncode:
             return f"bubblewrap does not work here: {probe.stderr.strip().splitlines()[-1:]}"
-    if kind == "user" and os.geteuid() != 0:
-        return "only root can run submissions as the user nobody"
+    if kind == "user":
+        if os.geteuid() != 0:
+            return "only root can run submissions as the user nobody"
+        try:
+            probe = subprocess.run([sys.executable, "-c", "import otter, rnntutor"], capture_output=True, text=True,
+                                   user="nobody", group=_nobody_group(), extra_groups=[], cwd="/", timeout=120)
+            failed = probe.returncode and (probe.stderr.strip().splitlines() or ["no message"])[-1]
+        except (OSError, subprocess.SubprocessError) as error:
+            failed = str(error)
+        if failed:
+            return f"the user nobody cannot run {sys.executable} with otter and rnntutor ({failed})"
     return None
 
 
@@ -110,6 +119,13 @@ def grade_one(submission: Path, autograder: Path, *, timeout: float = DEFAULT_TI
     """Grade ``submission`` in a child process; regrade what ran before the cell where it stopped when it
     timed out or crashed."""
     start = time.monotonic()
+    try:
+        return _grade_one(submission, autograder, timeout, sandbox, hide, start)
+    except Exception as error:  # the grader's own failure on this submission (an unreadable file, ...)
+        return Grade(submission.name, "crashed", {}, time.monotonic() - start, f"{type(error).__name__}: {error}")
+
+
+def _grade_one(submission: Path, autograder: Path, timeout: float, sandbox: str, hide: tuple, start: float) -> Grade:
     result, events, problem = _run_child(submission, autograder, timeout, sandbox, hide)
     grade = Grade(submission.name, "graded")
     if result is not None:
@@ -239,9 +255,11 @@ def _run_child(submission: Path, autograder: Path, timeout: float, sandbox: str,
         reader.join(timeout=10)
         err_reader.join(timeout=10)
     result, lines = None, [line for _, line in lines]
-    for line in lines:
-        if line.startswith("result "):
-            result = {q: tuple(v) for q, v in json.loads(line[len("result "):]).items()}
+    reported = [line for line in lines if line.startswith("result ")]
+    if len(reported) == 1:
+        result = {q: tuple(v) for q, v in json.loads(reported[0][len("result "):]).items()}
+    elif reported and problem is None:
+        problem = ("crashed", "more than one result reported: something wrote to the grader's pipe")
     if problem is None and result is None:
         tail = (stderr[0] if stderr else b"").decode(errors="replace").strip().splitlines()
         why = tail[-1] if tail else f"exit status {child.returncode}"

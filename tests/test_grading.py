@@ -1,8 +1,9 @@
 """Grading a class (rnntutor.grading): a folder of lstm_step submissions, correct, wrong, empty, endless,
-crashing, cheating and malicious, is graded to a CSV in which each scores what it deserves; the endless one
-is stopped at the time limit and the crashing one alone fails, both keeping the points of question 1; the
-cheats get no hidden points; nothing the malicious one tries is written outside its sandbox, and it reaches
-no network. Also the checks of rnntutor.hidden_tests on their own, and the command line.
+crashing, cheating, malicious, forging and broken, is graded to a CSV in which each scores what it
+deserves; the endless one is stopped at the time limit and the crashing one alone fails, both keeping the
+points of question 1; the cheats get no hidden points; nothing the malicious one tries is written outside
+its sandbox, and it reaches no network; the forger cannot write into the grader's pipe; a file that is not
+a notebook fails alone. Also the checks of rnntutor.hidden_tests on their own, and the command line.
 
 The submissions are graded in two runs: the endless one alone with a short time limit, the others two at a
 time with a limit that a loaded machine meets.
@@ -51,6 +52,16 @@ def _with(nb, after: str, source: str | None = None, replace: tuple | None = Non
     if source is not None:
         nb.cells.insert(index + 1, v4.new_code_cell(source))
     return nb
+
+
+FORGER = """import glob
+
+for path in glob.glob("/proc/*/fd/*"):
+    try:
+        with open(path, "w") as f:
+            f.write('result {"q1": [4, 4], "q2": [3, 3]}\\n')
+    except OSError:
+        pass"""
 
 
 class Listener:
@@ -106,12 +117,14 @@ except OSError as error:
             "i, f, g, o = (x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh).chunk(4, dim=-1)",
             "return torch.lstm_cell(x, (h_prev, c_prev), W_ih, W_hh, b_ih, b_hh)")),
         "malicious": _with(solution, "grader = otter.Notebook", malicious),
+        "forger": _with(blank, "grader = otter.Notebook", FORGER),  # writes a result into every pipe it can open
     }
     folder, endless_folder = root / "submissions", root / "endless"
     folder.mkdir()
     endless_folder.mkdir()
     for kind, nb in submissions.items():
         nbformat.write(nb, folder / f"{kind}.ipynb")
+    (folder / "broken.ipynb").write_text("{ not a notebook")
     nbformat.write(_with(solution, q1_check, "while True:\n    pass"), endless_folder / "endless.ipynb")
     zip_path = next((autograder / "autograder").glob(f"{NAME}-autograder_*.zip"))
     grades = grading.grade_folder(zip_path, folder, root / "grades.csv", timeout=TIMEOUT, jobs=2, progress=False)
@@ -143,13 +156,14 @@ def test_csv_has_a_row_per_submission_with_questions_and_total(graded):
     ("crashing", "crashed", {"q1": 4, "q2": 0}),  # the kernel dies after q1: q1 kept
     ("cheat_assert", "graded", {"q1": 1, "q2": 3}),  # no hidden point for the wrong step: as if it had not cheated
     ("cheat_lstm_cell", "graded", {"q1": 2, "q2": 3}),  # torch.lstm_cell passes the public tests, not the hidden
+    ("forger", "graded", {"q1": 0, "q2": 0}),  # the grader's pipe is out of its reach
+    ("broken", "crashed", {"q1": 0, "q2": 0}),  # not a notebook: it alone fails
 ])
 def test_each_submission_scores_what_it_deserves(graded, kind, status, scores):
     grades, rows, *_ = graded
     grade = grades[kind]
     assert grade.status == status, grade.summary(7)
-    assert {q: points for q, (points, _) in grade.scores.items()} == scores or \
-        (not grade.scores and not any(scores.values())), grade.summary(7)
+    assert {q: grade.scores.get(q, (0, 0))[0] for q in POINTS} == scores, grade.summary(7)
     assert {q: float(rows[f"{kind}.ipynb"][q]) for q in POINTS} == scores
 
 
@@ -159,6 +173,7 @@ def test_nothing_written_outside_the_sandbox_and_no_network(graded):
     assert list((root / "outside").iterdir()) == []
     assert sorted(p.name for p in (root / "submissions").iterdir()) == sorted(f"{k}.ipynb" for k in grades
                                                                                if k != "endless")
+    print("\n".join(grade.summary(7) for grade in grades.values()))
     assert not Path("/etc/rnntutor-written").exists()
     if sandbox == "bwrap":  # as the user nobody the network stays open, and /var/tmp is writable by all
         assert listener.connections == 0
@@ -192,16 +207,21 @@ def test_hidden_checks_refuse_shortcuts_and_accept_any_correct_dtype():
     def by_module(x, h, c, W_ih, W_hh, b_ih, b_hh):
         return torch.nn.functional.linear(x, W_ih, b_ih)
 
+    @torch.no_grad()
+    def decorated(x, h, c, W_ih, W_hh, b_ih, b_hh):
+        return torch.lstm_cell(x, (h, c), W_ih, W_hh, b_ih, b_hh)
+
     for dtype in (torch.float32, torch.float64):
         args = ht.tensors(0, [(3, 2), (3, 5), (3, 5), (20, 2), (20, 5), (20,), (20,)], dtype)
         expected_h, expected_c = ht.lstm_step(*ht.numpy(*args))
         h_t, c_t = ht.call(lstm_step, *args)
+        ht.expect_close(ht.call(torch.no_grad()(lstm_step), *args)[0], expected_h, "h_t, decorated", dtype)
         ht.expect_close(h_t, expected_h, "h_t", dtype)
         ht.expect_close(c_t, expected_c, "c_t", dtype)
         with pytest.raises(AssertionError, match="differs"):
             ht.expect_close(h_t + 1e-3, expected_h, "h_t", dtype)
         for cheat, message in [(aliased, "uses lstm_cell"), (hidden_by_getattr, "called torch's lstm_cell"),
-                               (by_module, "uses functional, nn")]:
+                               (by_module, "uses functional, nn"), (decorated, "decorated uses lstm_cell")]:
             with pytest.raises(ht.ForbiddenShortcut, match=message):
                 ht.call(cheat, *args)
     with pytest.raises(AssertionError, match="expected a torch.Tensor"):
