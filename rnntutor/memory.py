@@ -13,19 +13,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
 
 import pandas as pd
 import torch
 from torch import nn
 
+from .ensemble import Ensemble
 from .gate_control import set_forget_bias
 from .models import RECURRENT_LAYERS, SequenceModel
+from .runtime import generator
 from .tasks import adding_problem
-from .train import evaluate, fit
 from .validate import check_positive_ints
 
 GATES = {"rnn": 1, "gru": 3, "lstm": 4}  # blocks of rows in weight_ih: a; r, z, n; i, f, g, o
 NAMES = {"rnn": "RNN", "gru": "GRU", "lstm": "LSTM"}
+TRAIN_SEED = 2**31 - 2  # the training sequences: one pool per length, shared by every model and seed
 TEST_SEED = 2**31 - 1  # the test sequences: one set per length, shared by every model and training seed
 
 
@@ -62,7 +65,8 @@ def hidden_size_for(kind: str, budget: int, input_size: int, output_size: int) -
 class SweepResult:
     """One trained model of the sweep: its ``model`` name, sequence ``length`` and ``seed``, its number of
     ``parameters``, the mean squared error on the test sequences, the error of always predicting 1 on the
-    same sequences, their ratio, and the trained ``network`` itself (in evaluation mode)."""
+    same sequences, their ratio, the weights ``(a, b)`` of the two marked numbers in its answers on the test
+    sequences (:func:`recall_weights`), and the trained ``network`` itself (in evaluation mode)."""
 
     model: str
     length: int
@@ -71,7 +75,17 @@ class SweepResult:
     test_mse: float
     baseline_mse: float
     relative_error: float
+    recall: tuple[float, float]
     network: nn.Module = field(repr=False, compare=False)
+
+
+def sweep_model(kind: str, hidden_size: int, forget_bias: float = 1.0) -> SequenceModel:
+    """The model of the sweep: ``SequenceModel(kind, 2, hidden_size, 1)``, an LSTM with its forget-gate bias
+    set to ``forget_bias`` (:func:`rnntutor.gate_control.set_forget_bias`)."""
+    model = SequenceModel(kind, 2, hidden_size, 1)
+    if kind == "lstm":
+        set_forget_bias(model.recurrent, forget_bias)
+    return model
 
 
 def lag_sweep(
@@ -80,24 +94,27 @@ def lag_sweep(
     *,
     kinds: Iterable[str] = ("rnn", "gru", "lstm"),
     budget: int = 4400,
-    steps: int = 400,
-    batch_size: int = 128,
+    steps: int = 250,
+    batch_size: int = 32,
     lr: float = 1e-2,
     clip_norm: float = 1.0,
     forget_bias: float = 1.0,
-    test_size: int = 1000,
+    test_size: int = 500,
     device: torch.device | str | None = None,
 ) -> list[SweepResult]:
     """Train every model kind on the adding problem at every length and seed; score each on fresh sequences.
 
-    A controlled experiment: for one ``(length, seed)`` every kind sees the same ``steps`` batches of
-    ``batch_size`` sequences, drawn with ``torch.Generator().manual_seed(seed)``, and starts from weights
-    drawn after ``torch.manual_seed(seed)``; it trains with Adam (``lr``) and gradients clipped to norm
-    ``clip_norm``, at a hidden size chosen by :func:`hidden_size_for` so that every model has about ``budget``
-    parameters. The LSTM's forget-gate bias starts at ``forget_bias``
-    (:func:`rnntutor.gate_control.set_forget_bias`; Jozefowicz, Zaremba and Sutskever 2015 advise 1). Every
-    model of one length is tested on the same ``test_size`` sequences. Returns one :class:`SweepResult` per
-    (kind, length, seed).
+    A controlled experiment. At one length every kind and seed trains on the same pool of
+    ``steps * batch_size`` sequences (drawn with ``generator(TRAIN_SEED)``), one epoch in ``steps``
+    mini-batches of ``batch_size``; seed ``s`` starts from weights drawn after ``seed_everything(s)`` and
+    walks the pool in the order ``generator(s)`` shuffles it, the same for every kind. Every model trains
+    with Adam (``lr``) and its gradient clipped to norm ``clip_norm``, at a hidden size chosen by
+    :func:`hidden_size_for` so that it has about ``budget`` parameters; the LSTM's forget-gate bias starts at
+    ``forget_bias`` (Jozefowicz, Zaremba and Sutskever 2015 advise 1). The seeds of one (kind, length) train
+    together in one :class:`~rnntutor.ensemble.Ensemble`, so seed ``s`` gives what
+    ``fit(sweep_model(...), ..., seed=s)`` gives alone. Every model of one length is tested on the same
+    ``test_size`` sequences (``generator(TEST_SEED)``). Returns one :class:`SweepResult` per (length, kind,
+    seed), in that order. The defaults are those of chapter 7.
     """
     lengths, seeds, kinds = list(lengths), list(seeds), list(kinds)
     for kind in kinds:
@@ -105,32 +122,34 @@ def lag_sweep(
     for name, values in (("lengths", lengths), ("seeds", seeds), ("kinds", kinds)):
         if not values:
             raise ValueError(f"{name} must not be empty")
-    check_positive_ints(steps=steps, test_size=test_size)
+    check_positive_ints(steps=steps, batch_size=batch_size, test_size=test_size)
     for length in lengths:
         if not isinstance(length, int) or isinstance(length, bool) or length < 2:
             raise ValueError(f"every length must be an int of at least 2, got {length!r}")
     sizes = {kind: hidden_size_for(kind, budget, 2, 1) for kind in kinds}
 
-    def mse(prediction, target):
-        return nn.functional.mse_loss(prediction.squeeze(-1), target)
-
     results = []
     for length in lengths:
-        test = adding_problem(test_size, length, torch.Generator().manual_seed(TEST_SEED))
-        baseline = float(((test[1] - 1.0) ** 2).mean())
-        for seed in seeds:
-            data = torch.Generator().manual_seed(seed)
-            batches = [adding_problem(batch_size, length, data) for _ in range(steps)]
-            for kind in kinds:
-                torch.manual_seed(seed)
-                model = SequenceModel(kind, 2, sizes[kind], 1)
-                if kind == "lstm":
-                    set_forget_bias(model.recurrent, forget_bias)
-                fit(model, mse, batches, epochs=1, lr=lr, clip_norm=clip_norm, seed=seed, device=device)
-                error = evaluate(model, mse, test)
-                results.append(SweepResult(NAMES[kind], length, seed, sum(p.numel() for p in model.parameters()),
-                                           error, baseline, error / baseline, model.eval()))
+        train = adding_problem(steps * batch_size, length, generator(TRAIN_SEED))
+        x_test, y_test = adding_problem(test_size, length, generator(TEST_SEED))
+        baseline = float(((y_test - 1.0) ** 2).mean())
+        for kind in kinds:
+            ensemble = Ensemble(partial(sweep_model, kind, sizes[kind], forget_bias), seeds, device=device)
+            ensemble.fit(_mse, train, epochs=1, batch_size=batch_size, lr=lr, clip_norm=clip_norm)
+            ensemble.eval()
+            with torch.no_grad():  # every seed's answers on the test sequences: (seeds, test_size)
+                predictions = ensemble(x_test.to(next(ensemble.parameters()).device)).squeeze(-1).cpu()
+            errors = ((predictions - y_test) ** 2).mean(dim=1).tolist()
+            parameters = parameter_count(kind, sizes[kind], 2, 1)
+            for k, seed in enumerate(seeds):
+                results.append(SweepResult(NAMES[kind], length, seed, parameters, errors[k], baseline,
+                                           errors[k] / baseline, _recall(predictions[k], x_test),
+                                           ensemble[k].eval()))
     return results
+
+
+def _mse(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    return nn.functional.mse_loss(prediction.squeeze(-1), target)
 
 
 def summarize(results: Iterable[SweepResult]) -> pd.DataFrame:
@@ -154,20 +173,29 @@ def recall_weights(model: nn.Module, x: torch.Tensor) -> tuple[float, float]:
     over the sequences ``x`` of the adding problem, where ``v_i`` is the first marked value and ``v_j`` the
     second. A perfect memory has ``a = b = 1``; a number that is forgotten has weight 0. Returns ``(a, b)``.
     """
-    if not (torch.is_tensor(x) and x.dim() == 3 and x.shape[2] == 2):
-        raise ValueError(f"x must be adding-problem inputs of shape (batch, length, 2), got "
-                         f"{tuple(x.shape) if torch.is_tensor(x) else type(x).__name__}")
-    values, markers = x[..., 0], x[..., 1]
-    if not torch.equal(markers.sum(1), torch.full_like(markers[:, 0], 2.0)):
-        raise ValueError("every sequence of x must have exactly two marked steps")
-    marked = values[markers == 1].view(-1, 2)  # (v_i, v_j) of every sequence, in order of time
+    _check_adding_inputs(x)
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
-    prediction = model(x.to(device)).reshape(-1).cpu().double()
+    prediction = model(x.to(device)).reshape(-1).cpu()
     model.train(was_training)
+    return _recall(prediction, x)
+
+
+def _check_adding_inputs(x) -> None:
+    if not (torch.is_tensor(x) and x.dim() == 3 and x.shape[2] == 2):
+        raise ValueError(f"x must be adding-problem inputs of shape (batch, length, 2), got "
+                         f"{tuple(x.shape) if torch.is_tensor(x) else type(x).__name__}")
+    if not torch.equal(x[..., 1].sum(1), torch.full_like(x[:, 0, 1], 2.0)):
+        raise ValueError("every sequence of x must have exactly two marked steps")
+
+
+def _recall(prediction: torch.Tensor, x: torch.Tensor) -> tuple[float, float]:
+    """The least-squares weights ``(a, b)`` of ``prediction ~ a v_i + b v_j + c`` (float64)."""
+    values, markers = x[..., 0], x[..., 1]
+    marked = values[markers == 1].view(-1, 2)  # (v_i, v_j) of every sequence, in order of time
     design = torch.cat([marked.double(), torch.ones(len(x), 1, dtype=torch.float64)], dim=1)
-    a, b, _ = torch.linalg.lstsq(design, prediction.unsqueeze(1)).solution.squeeze(1).tolist()
+    a, b, _ = torch.linalg.lstsq(design, prediction.double().reshape(-1, 1)).solution.squeeze(1).tolist()
     return a, b
 
 

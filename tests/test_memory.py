@@ -1,16 +1,20 @@
 import pytest
 import torch
 
+from rnntutor import generator, seed_everything
 from rnntutor.memory import (
     TEST_SEED,
+    TRAIN_SEED,
     hidden_size_for,
     lag_sweep,
     parameter_count,
     recall_weights,
     summarize,
+    sweep_model,
 )
 from rnntutor.models import SequenceModel
 from rnntutor.tasks import adding_problem
+from rnntutor.train import fit
 
 
 @pytest.mark.parametrize("kind", ["rnn", "gru", "lstm"])
@@ -48,16 +52,17 @@ def tiny_sweep(**changes):
     return lag_sweep(**{**options, **changes})
 
 
-def test_the_sweep_returns_one_scored_result_per_model_length_and_seed():
+def test_the_sweep_returns_one_scored_result_per_length_model_and_seed():
     results = tiny_sweep()
-    assert [(r.model, r.length, r.seed) for r in results] == [
-        (model, length, seed) for length in (3, 4) for seed in (0, 1) for model in ("RNN", "GRU", "LSTM")]
+    assert [(r.length, r.model, r.seed) for r in results] == [
+        (length, model, seed) for length in (3, 4) for model in ("RNN", "GRU", "LSTM") for seed in (0, 1)]
     for r in results:
-        x, y = adding_problem(16, r.length, torch.Generator().manual_seed(TEST_SEED))
+        x, y = adding_problem(16, r.length, generator(TEST_SEED))
         assert r.baseline_mse == pytest.approx(float(((y - 1) ** 2).mean()))
         with torch.no_grad():
-            assert r.test_mse == pytest.approx(float(((r.network(x).squeeze(-1) - y) ** 2).mean()), rel=1e-6)
+            assert r.test_mse == pytest.approx(float(((r.network(x).squeeze(-1) - y) ** 2).mean()), rel=1e-5)
         assert r.relative_error == pytest.approx(r.test_mse / r.baseline_mse)
+        assert r.recall == pytest.approx(recall_weights(r.network, x), abs=1e-5)
         assert r.parameters == sum(p.numel() for p in r.network.parameters())
         assert abs(r.parameters - 120) < 0.25 * 120
 
@@ -67,9 +72,39 @@ def test_the_sweep_is_reproducible():
     assert [r.test_mse for r in first] == [r.test_mse for r in second]
 
 
+@pytest.mark.parametrize("kind", ["rnn", "lstm"])
+def test_each_seed_of_the_sweep_equals_a_run_alone(kind):
+    """The seeds train together in one Ensemble; seed 1 ends where fit() with seed 1 ends on its own."""
+    [_, result] = tiny_sweep(lengths=[4], seeds=[0, 1], kinds=[kind], forget_bias=1.0)
+    hidden = hidden_size_for(kind, 120, 2, 1)
+    seed_everything(1)
+    alone = sweep_model(kind, hidden, forget_bias=1.0)
+    train = adding_problem(3 * 8, 4, generator(TRAIN_SEED))
+    fit(alone, lambda p, t: torch.nn.functional.mse_loss(p.squeeze(-1), t), train, epochs=1, batch_size=8,
+        lr=1e-2, clip_norm=1.0, seed=1)
+    for name, value in alone.state_dict().items():
+        torch.testing.assert_close(result.network.state_dict()[name], value, rtol=1e-5, atol=1e-6)
+
+
+def test_the_seed_offset_changes_the_draws(monkeypatch):
+    first = tiny_sweep(lengths=[3], kinds=["gru"])
+    monkeypatch.setenv("RNNTUTOR_SEED_OFFSET", "5")
+    shifted = tiny_sweep(lengths=[3], kinds=["gru"])
+    assert [r.test_mse for r in first] != [r.test_mse for r in shifted]
+
+
+def test_sweep_model_sets_the_forget_bias_of_the_lstm_only():
+    lstm = sweep_model("lstm", 5, forget_bias=1.0)
+    assert torch.equal((lstm.recurrent.bias_ih_l0 + lstm.recurrent.bias_hh_l0)[5:10], torch.ones(5))
+    torch.manual_seed(0)
+    gru = sweep_model("gru", 5, forget_bias=1.0)
+    torch.manual_seed(0)
+    assert torch.equal(gru.recurrent.bias_hh_l0, SequenceModel("gru", 2, 5, 1).recurrent.bias_hh_l0)
+
+
 def test_the_sweep_learns_a_short_sequence():
     """A GRU trained for a few seconds beats the trivial baseline by far at length 4."""
-    [result] = lag_sweep([4], [0], kinds=["gru"], steps=150, budget=300, test_size=500)
+    [result] = lag_sweep([4], [0], kinds=["gru"], steps=150, batch_size=128, budget=300, test_size=500)
     assert result.relative_error < 0.2
 
 
@@ -78,6 +113,7 @@ def test_the_sweep_learns_a_short_sequence():
     ({"lengths": [1]}, "every length must be an int of at least 2"),
     ({"kinds": ["rnn", "tcn"]}, "kind must be one of"),
     ({"steps": 0}, "steps must be a positive int"),
+    ({"batch_size": 0}, "batch_size must be a positive int"),
     ({"seeds": []}, "seeds must not be empty"),
 ])
 def test_the_sweep_refuses_bad_arguments(changes, message):
