@@ -51,7 +51,7 @@ def check_state_gradients(state_gradients) -> CheckResult:
     diff = float((got - expected).abs().max())
     if diff < EXACT:
         return CheckResult(True, f"your gradients equal autograd's at all {STEPS} steps (largest difference "
-                                 f"{diff:.1e})")
+                                 f"below {EXACT:.0e})")
     if float((got.flip(0) - expected).abs().max()) < CLOSE:
         return CheckResult(False, "your gradients are in reverse order: result[t] must belong to h[t], so the last "
                                   "entry is g_T; fill the result from the end, or flip it")
