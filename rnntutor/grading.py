@@ -276,8 +276,11 @@ def _bwrap(work: Path, hide: tuple, fd: int) -> list[str]:
         path = Path(path).resolve()
         if path.is_dir() and not any(n.is_relative_to(path) for n in needed) and not work.is_relative_to(path):
             hidden += ["--tmpfs", str(path)]
+    # The Python environment and the package stay readable where a private /tmp would cover them (a
+    # repository cloned under /tmp); read-only, like the rest of the file system.
+    kept = [arg for path in dict.fromkeys(needed) for arg in ("--ro-bind", str(path), str(path))]
     return ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", *hidden,
-            "--bind", str(work), str(work), *_BWRAP_ISOLATION, "--chdir", str(work)]
+            *kept, "--bind", str(work), str(work), *_BWRAP_ISOLATION, "--chdir", str(work)]
 
 
 def _nobody_group() -> str:
