@@ -11,7 +11,8 @@ from pybtex.style.labels import BaseLabelStyle
 
 
 def _surname(person) -> str:
-    return " ".join(person.rich_last_names and [str(name) for name in person.rich_last_names])
+    """'van den Oord': the particles that the citation keeps, then the last names."""
+    return " ".join(str(name) for name in [*person.rich_prelast_names, *person.rich_last_names])
 
 
 class AuthorYearLabels(BaseLabelStyle):

@@ -242,12 +242,14 @@ def first_chapter() -> str:
 def test_bibliography_labels_read_like_the_citations(page, problems, server):
     """The text cites "[Box et al., 2015]"; the bibliography lists it under the same label."""
     open_page(page, f"{server}/book/bibliography.html")
-    labels = page.eval_on_selector_all(".citation .label", "ls => ls.map(l => l.innerText.trim())")
+    labels = page.eval_on_selector_all(
+        ".citation .label", "ls => ls.map(l => l.innerText.trim().replace(/\\u00a0/g, ' '))")
     assert labels, "the bibliography lists nothing"
     odd = [label for label in labels if not re.fullmatch(r"\[[^\[\]]+, \d{4}[a-z]?\]", label)]
     assert not odd, f"labels not in author-year form: {odd}"
     open_page(page, f"{server}/book/{first_chapter()}.html")
-    cited = page.eval_on_selector_all("a[href*='bibliography.html#']", "as => as.map(a => a.innerText.trim())")
+    cited = page.eval_on_selector_all(
+        "a[href*='bibliography.html#']", "as => as.map(a => a.innerText.trim().replace(/\\u00a0/g, ' '))")
     assert cited and all(f"[{text}]" in labels for text in cited), f"citations {cited} not among {labels}"
     assert not problems, "\n".join(problems)
 
