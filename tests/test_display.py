@@ -27,7 +27,8 @@ def test_a_class_loses_every_docstring_and_no_reST_reaches_the_reader():
 
 def test_comments_and_a_body_that_is_only_a_docstring_stay():
     code = 'def f():\n    """Only a docstring."""\n\n\ndef g(x):\n    """Doc."""\n    # keep me\n    return x\n'
-    assert without_docstrings(code) == 'def f():\n    """Only a docstring."""\n\n\ndef g(x):\n    # keep me\n    return x'
+    expected = 'def f():\n    """Only a docstring."""\n\n\ndef g(x):\n    # keep me\n    return x'
+    assert without_docstrings(code) == expected
 
 
 def test_show_source_html_uses_the_theme_colours():
