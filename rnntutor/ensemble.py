@@ -115,6 +115,7 @@ class Ensemble(nn.Module):
         val: tuple[torch.Tensor, torch.Tensor] | None = None,
         patience: int | None = None,
         progress: bool = False,
+        data_per_copy: bool = False,
     ) -> list[History]:
         """Train every copy as :func:`rnntutor.train.fit` trains one, and return one :class:`History` each.
 
@@ -123,6 +124,10 @@ class Ensemble(nn.Module):
         whose loss stops being finite, or whose validation loss did not improve for ``patience`` epochs,
         stops: its history ends there, and at the end it holds the weights of its best epoch, as ``fit``
         leaves them. Training ends when every copy has stopped or after ``epochs``.
+
+        With ``data_per_copy=True``, ``data = (X, y)`` holds one training set per copy along a first axis
+        (``X[k]``, ``y[k]`` train copy ``k``), so that a claim covers draws of the data as well as of the
+        weights; ``val`` stays one set for all.
         """
         if isinstance(optimizer, torch.optim.Optimizer):
             raise TypeError("an Ensemble builds its own optimizer: pass an optimizer class such as "
@@ -133,7 +138,14 @@ class Ensemble(nn.Module):
         device = self._device()
         n = len(self)
         per_copy_data = _is_tensor_pair(data)
-        batches = [_batcher(data, batch_size) for _ in range(n)] if per_copy_data else [_batcher(data, batch_size)]
+        if data_per_copy:
+            if not per_copy_data or len(data[0]) != n or len(data[1]) != n:
+                shapes = tuple(tuple(t.shape) for t in data) if per_copy_data else type(data).__name__
+                raise ValueError(f"with data_per_copy=True, data must be (X, y) with one training set per copy "
+                                 f"along the first axis ({n} copies), got {shapes}")
+            batches = [_batcher((data[0][k], data[1][k]), batch_size) for k in range(n)]
+        else:
+            batches = [_batcher(data, batch_size) for _ in range(n)] if per_copy_data else [_batcher(data, batch_size)]
         shufflers = [generator(seed) for seed in self.seeds]
 
         def copy_loss(p, b, x, y):

@@ -93,6 +93,26 @@ def test_copies_stop_at_different_epochs_and_keep_their_best_weights():
         assert losses[k].item() == pytest.approx(history.best_val_loss, rel=1e-5)
 
 
+def test_with_data_per_copy_copy_k_equals_a_separate_run_on_its_own_data():
+    sets = [classification(48, 10 + k, torch.float64) for k in range(len(SEEDS))]
+    data = tuple(torch.stack(parts) for parts in zip(*sets, strict=True))
+    options = dict(epochs=4, lr=0.01, batch_size=16, clip_norm=0.5)
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        ensemble = Ensemble(make_lstm, SEEDS)
+        histories = ensemble.fit(nn.functional.cross_entropy, data, data_per_copy=True, **options)
+        for k, seed in enumerate(SEEDS):
+            model, history = separate_run(make_lstm, seed, sets[k], **options)
+            assert largest_difference(model, ensemble[k]) < TOLERANCE[torch.float64]
+            assert histories[k].train_loss == pytest.approx(history.train_loss, abs=1e-9)
+        alike = Ensemble(make_lstm, SEEDS)
+        alike.fit(nn.functional.cross_entropy, sets[0], **options)
+        assert largest_difference(alike[1], ensemble[1]) > 1e-3, "copy 1 trained on set 0 should differ"
+    finally:
+        torch.set_default_dtype(old)
+
+
 def test_a_list_of_batches_is_shared_by_every_copy():
     batches = [classification(16, seed, torch.float32) for seed in range(4)]
     ensemble = Ensemble(make_lstm, SEEDS)
@@ -159,6 +179,8 @@ def test_bad_fit_arguments_and_indices():
                      optimizer=torch.optim.SGD(ensemble.parameters(), lr=0.1))
     with pytest.raises(ValueError, match="epochs must be a positive int"):
         ensemble.fit(nn.functional.cross_entropy, data, epochs=0, lr=0.1)
+    with pytest.raises(ValueError, match="one training set per copy"):
+        ensemble.fit(nn.functional.cross_entropy, data, epochs=1, lr=0.1, data_per_copy=True)
     with pytest.raises(IndexError, match="3 copies has no copy 3"):
         ensemble[3]
     with pytest.raises(ValueError, match="one input per copy"):
