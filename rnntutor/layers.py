@@ -7,6 +7,10 @@ registers under torch's names, and runs its ``step`` along the sequence.
 
 With ``forward(..., return_gates=True)`` a layer also records every gate at every step of every layer and
 direction, for the heat-maps of the chapters; see :meth:`Recurrent.forward`.
+
+A ``torch.nn.utils.rnn.PackedSequence`` is accepted as torch accepts it (chapter "Real batches"): step
+``t`` runs only the sequences that are longer than ``t``, so each sequence's final state is the state at
+its own last step, and the reverse direction starts there.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import warnings
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.utils.rnn import PackedSequence
 
 from .cells import (
     ChoGRUCell,
@@ -82,9 +87,10 @@ class Recurrent(nn.Module):
 
         Parameters
         ----------
-        input : Tensor
+        input : Tensor or PackedSequence
             (seq, batch, input_size), or (batch, seq, input_size) with ``batch_first``, or unbatched
-            (seq, input_size).
+            (seq, input_size); or a ``PackedSequence`` (from ``pack_padded_sequence``), for which
+            ``output`` is a ``PackedSequence`` too, as in torch.
         hx : Tensor or tuple of Tensor, optional
             Initial state: (num_layers * directions, batch, hidden_size), or (num_layers * directions,
             hidden_size) for unbatched input; a tuple ``(h_0, c_0)`` of two such tensors for the LSTM.
@@ -106,7 +112,13 @@ class Recurrent(nn.Module):
             also in the reverse direction, which computes it after position ``t + 1``. The symbols are
             ``"a", "h"`` (RNN), ``"r", "z", "n", "h"`` (GRU) and ``"i", "f", "g", "o", "c", "h"`` (LSTM).
             The tensors are part of the autograd graph: detach them, or run under ``torch.no_grad()``.
+            Not offered for packed input.
         """
+        if isinstance(input, PackedSequence):
+            if return_gates:
+                raise ValueError(f"{type(self).__name__}: return_gates=True needs a padded tensor as input, "
+                                 "got a PackedSequence; unpack it with pad_packed_sequence first")
+            return self._forward_packed(input, hx)
         x, state, unbatched = self._prepare(input, hx)
         directions = len(self._suffixes)
         last_states, gates = [], {}
@@ -132,6 +144,48 @@ class Recurrent(nn.Module):
         layout = {key: {name: self._layout(value, unbatched) for name, value in record.items()}
                   for key, record in gates.items()}
         return result, layout
+
+    def _forward_packed(self, packed: PackedSequence, hx):
+        """:meth:`forward` on a ``PackedSequence``: the stack runs on ``packed.data``, in which step ``t``
+        holds the ``batch_sizes[t]`` sequences longer than ``t`` (longest first, ``sorted_indices``); the
+        final states return in the user's order (``unsorted_indices``)."""
+        x, state = self._prepare_packed(packed, hx)
+        sizes = packed.batch_sizes.tolist()
+        directions = len(self._suffixes)
+        last_states = []
+        for layer in range(self.num_layers):
+            if layer > 0 and self.dropout > 0 and self.training:
+                x = F.dropout(x, self.dropout, training=True)
+            outputs = []
+            for direction in range(directions):
+                index = layer * directions + direction
+                start = tuple(s[index] for s in state)
+                output, last = self._scan_packed(self._cell(index), x, sizes, start, direction == 1)
+                outputs.append(output)
+                last_states.append(last)
+            x = torch.cat(outputs, dim=-1) if directions > 1 else outputs[0]
+        final = tuple(torch.stack(s) for s in zip(*last_states, strict=True))  # (rows, batch, hidden)
+        if packed.unsorted_indices is not None:
+            final = tuple(s.index_select(1, packed.unsorted_indices) for s in final)
+        output = PackedSequence(x, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices)
+        return output, final if len(final) > 1 else final[0]
+
+    @staticmethod
+    def _scan_packed(cell, x: torch.Tensor, sizes: list[int], state: tuple[torch.Tensor, ...], reverse: bool):
+        """Run ``cell`` along packed data ``x`` (sum(sizes), features), whose step ``t`` holds the first
+        ``sizes[t]`` sequences of the batch; the others keep their state. Forward, a finished sequence keeps
+        its last state; in reverse, a sequence keeps its initial state until its own last step. Return the
+        outputs ``h_t``, packed like ``x``, and the last state of every sequence."""
+        inputs = cell.project_input(x).split(sizes)  # W_ih x_t + b_ih for every t, in one matrix product
+        times = range(len(inputs) - 1, -1, -1) if reverse else range(len(inputs))
+        outputs = [None] * len(inputs)
+        for t in times:
+            running = tuple(s[: sizes[t]] for s in state)
+            new_state, step_gates = cell.step(inputs[t], running if len(running) > 1 else running[0])
+            new_state = new_state if isinstance(new_state, tuple) else (new_state,)
+            state = tuple(torch.cat((new, old[sizes[t]:])) for new, old in zip(new_state, state, strict=True))
+            outputs[t] = step_gates["h"]
+        return torch.cat(outputs), state
 
     def extra_repr(self) -> str:
         """The arguments that differ from their defaults, as torch prints them."""
@@ -200,6 +254,25 @@ class Recurrent(nn.Module):
         shape = (rows, self.hidden_size) if unbatched else (rows, x.shape[1], self.hidden_size)
         state = _check_state(owner, hx, names, shape, self.weight_ih_l0)
         return x, tuple(s.unsqueeze(1) for s in state) if unbatched else state, unbatched
+
+
+    def _prepare_packed(self, packed: PackedSequence, hx):
+        """Check ``packed`` and ``hx``; return the packed data and the initial state as a tuple of
+        (num_layers * directions, batch, hidden) tensors, its batch in the packed order."""
+        owner = type(self).__name__
+        x = packed.data
+        if x.dim() != 2 or x.shape[-1] != self.input_size:
+            raise ValueError(f"{owner}: expected a PackedSequence of {self.input_size} features, got data of "
+                             f"shape {tuple(x.shape)}")
+        _expect_like(owner, "input", x, self.weight_ih_l0)
+        rows, batch = self.num_layers * len(self._suffixes), int(packed.batch_sizes[0])
+        names = self._cells[0][0].state_names
+        if hx is None:
+            return x, tuple(x.new_zeros(rows, batch, self.hidden_size) for _ in names)
+        state = _check_state(owner, hx, names, (rows, batch, self.hidden_size), self.weight_ih_l0)
+        if packed.sorted_indices is None:
+            return x, state
+        return x, tuple(s.index_select(1, packed.sorted_indices) for s in state)
 
 
 class RNN(Recurrent):
