@@ -21,7 +21,7 @@ from torch import nn
 
 from .validate import check_positive_ints
 
-__all__ = ["Cell", "ChoGRUCell", "GRUCell", "LSTMCell", "RNNCell"]
+__all__ = ["Cell", "ChoGRUCell", "GRUCell", "LSTMCell", "PeepholeLSTMCell", "RNNCell"]
 
 
 def _expect_tensor(owner: str, name: str, value) -> torch.Tensor:
@@ -317,5 +317,57 @@ class LSTMCell(Cell):
         g_t = torch.tanh(a_g)
         o_t = torch.sigmoid(a_o)
         c_t = f_t * c_prev + i_t * g_t
+        h_t = o_t * torch.tanh(c_t)
+        return (h_t, c_t), {"i": i_t, "f": f_t, "g": g_t, "o": o_t, "c": c_t, "h": h_t}
+
+
+class PeepholeLSTMCell(LSTMCell):
+    r"""The LSTM with Gers and Schmidhuber's (2000) peephole connections (chapter "The LSTM").
+
+    Each gate also sees the cell state, through one weight per unit (a diagonal matrix): the input and
+    forget gates see :math:`c_{t-1}`, the output gate sees the new :math:`c_t`.
+
+    .. math::
+
+        i_t &= \sigma(W_{ii} x_t + b_{ii} + W_{hi} h_{t-1} + b_{hi} + w_{ci} \odot c_{t-1}) \\
+        f_t &= \sigma(W_{if} x_t + b_{if} + W_{hf} h_{t-1} + b_{hf} + w_{cf} \odot c_{t-1}) \\
+        g_t &= \tanh(W_{ig} x_t + b_{ig} + W_{hg} h_{t-1} + b_{hg}) \\
+        c_t &= f_t \odot c_{t-1} + i_t \odot g_t \\
+        o_t &= \sigma(W_{io} x_t + b_{io} + W_{ho} h_{t-1} + b_{ho} + w_{co} \odot c_t) \\
+        h_t &= o_t \odot \tanh(c_t)
+
+    The parameters are :class:`LSTMCell`'s, drawn as torch draws them, plus ``weight_ci``, ``weight_cf``
+    and ``weight_co`` (hidden_size,) each, which start at 0: a new cell computes what an ``LSTMCell`` with
+    the same seed computes, and training decides how much each gate looks at the cell.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, device, dtype)
+        factory = {"device": device, "dtype": dtype}
+        self.weight_ci = nn.Parameter(torch.zeros(hidden_size, **factory))
+        self.weight_cf = nn.Parameter(torch.zeros(hidden_size, **factory))
+        self.weight_co = nn.Parameter(torch.zeros(hidden_size, **factory))
+
+    def reset_parameters(self) -> None:
+        """Draw the LSTM's parameters as torch does; set the peephole weights, once they exist, to 0."""
+        super().reset_parameters()
+        with torch.no_grad():
+            for name in ("weight_ci", "weight_cf", "weight_co"):
+                if hasattr(self, name):  # reset_parameters runs once in LSTMCell.__init__, before they exist
+                    getattr(self, name).zero_()
+
+    def step(self, x_proj: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor]):
+        """One time step from ``x_proj = W_ih x_t + b_ih`` and ``(h_{t-1}, c_{t-1})``.
+
+        Returns ``(h_t, c_t), gates``; ``a_i`` is the pre-activation of the input gate without its peephole
+        term; likewise for f, g and o.
+        """
+        h_prev, c_prev = state
+        a_i, a_f, a_g, a_o = (x_proj + F.linear(h_prev, self.weight_hh, self.bias_hh)).chunk(4, dim=-1)
+        i_t = torch.sigmoid(a_i + self.weight_ci * c_prev)
+        f_t = torch.sigmoid(a_f + self.weight_cf * c_prev)
+        g_t = torch.tanh(a_g)
+        c_t = f_t * c_prev + i_t * g_t
+        o_t = torch.sigmoid(a_o + self.weight_co * c_t)
         h_t = o_t * torch.tanh(c_t)
         return (h_t, c_t), {"i": i_t, "f": f_t, "g": g_t, "o": o_t, "c": c_t, "h": h_t}
