@@ -7,6 +7,9 @@ The score is the test error relative to the baseline that always predicts the me
 
 so 0 is a perfect memory, 1 is no better than remembering nothing, and 1/2 is a model that holds only the
 second of the two numbers.
+
+:func:`recurrent_cell` takes the cell out of a trained model, so that chapter 4's
+:func:`~rnntutor.gradients.state_gradient_norms` can measure how far back its gradient reaches.
 """
 
 from __future__ import annotations
@@ -19,8 +22,10 @@ import pandas as pd
 import torch
 from torch import nn
 
+from .cells import Cell, ChoGRUCell, GRUCell, LSTMCell, RNNCell
 from .ensemble import Ensemble
 from .gate_control import set_forget_bias
+from .layers import GRU, LSTM, RNN
 from .models import RECURRENT_LAYERS, SequenceModel
 from .runtime import generator
 from .tasks import adding_problem
@@ -180,6 +185,30 @@ def recall_weights(model: nn.Module, x: torch.Tensor) -> tuple[float, float]:
     prediction = model(x.to(device)).reshape(-1).cpu()
     model.train(was_training)
     return _recall(prediction, x)
+
+
+def recurrent_cell(model: nn.Module) -> Cell:
+    """The cell of ``model.recurrent``, a one-layer :class:`~rnntutor.RNN`, :class:`~rnntutor.GRU` or
+    :class:`~rnntutor.LSTM` (as in :class:`~rnntutor.models.SequenceModel`), as a new
+    :class:`~rnntutor.cells.RNNCell`, :class:`~rnntutor.cells.GRUCell` (:class:`~rnntutor.cells.ChoGRUCell`
+    with ``reset_after=False``) or :class:`~rnntutor.cells.LSTMCell` holding a copy of the layer's
+    parameters, on the layer's device: one step ``cell(x_t, state)`` of the network, for measuring the
+    gradient step by step with :func:`rnntutor.gradients.state_gradient_norms`."""
+    layer = getattr(model, "recurrent", None)
+    if not isinstance(layer, (RNN, GRU, LSTM)) or layer.num_layers != 1 or layer.bidirectional:
+        raise ValueError("recurrent_cell: expected a model whose .recurrent is a one-layer, one-direction "
+                         f"rnntutor RNN, GRU or LSTM, got {type(layer).__name__}")
+    if isinstance(layer, RNN):
+        cell_class, options = RNNCell, {"nonlinearity": layer.nonlinearity}
+    elif isinstance(layer, GRU):
+        cell_class, options = (GRUCell if layer.reset_after else ChoGRUCell), {}
+    else:
+        cell_class, options = LSTMCell, {}
+    weight = layer.weight_ih_l0
+    cell = cell_class(layer.input_size, layer.hidden_size, layer.bias, device=weight.device, dtype=weight.dtype,
+                      **options)
+    cell.load_state_dict({name.removesuffix("_l0"): value for name, value in layer.state_dict().items()})
+    return cell
 
 
 def _check_adding_inputs(x) -> None:

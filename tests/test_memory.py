@@ -2,6 +2,9 @@ import pytest
 import torch
 
 from rnntutor import generator, seed_everything
+from rnntutor.cells import ChoGRUCell
+from rnntutor.gradients import unroll
+from rnntutor.layers import GRU, RNN
 from rnntutor.memory import (
     TEST_SEED,
     TRAIN_SEED,
@@ -9,6 +12,7 @@ from rnntutor.memory import (
     lag_sweep,
     parameter_count,
     recall_weights,
+    recurrent_cell,
     summarize,
     sweep_model,
 )
@@ -157,3 +161,36 @@ def test_recall_weights_refuse_other_inputs():
         recall_weights(Memory(1.0, 1.0), torch.zeros(3, 4))
     with pytest.raises(ValueError, match="exactly two marked steps"):
         recall_weights(Memory(1.0, 1.0), torch.zeros(3, 4, 2))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: SequenceModel("rnn", 2, 5, 1),
+    lambda: SequenceModel("gru", 2, 5, 1),
+    lambda: sweep_model("lstm", 5, forget_bias=1.0),
+])
+def test_recurrent_cell_steps_as_the_layer_does(make):
+    seed_everything(3)
+    model = make()
+    x, _ = adding_problem(4, 6, generator(1))
+    cell = recurrent_cell(model)
+    with torch.no_grad():
+        expected, _ = model.recurrent(x)
+        got = unroll(cell, x)
+    assert (got - expected).abs().max().item() < 1e-6
+    assert cell.weight_hh.data_ptr() != model.recurrent.weight_hh_l0.data_ptr()  # a copy
+
+
+def test_recurrent_cell_keeps_the_relu_and_the_reset_before_form():
+    x, _ = adding_problem(3, 5, generator(2))
+    for layer in (RNN(2, 4, nonlinearity="relu", batch_first=True), GRU(2, 4, batch_first=True, reset_after=False)):
+        model = SequenceModel("rnn", 2, 4, 1)
+        model.recurrent = layer
+        cell = recurrent_cell(model)
+        with torch.no_grad():
+            assert (unroll(cell, x) - layer(x)[0]).abs().max().item() < 1e-6
+    assert isinstance(cell, ChoGRUCell)
+
+
+def test_recurrent_cell_refuses_a_stacked_layer():
+    with pytest.raises(ValueError, match="one-layer, one-direction"):
+        recurrent_cell(SequenceModel("gru", 2, 4, 1, num_layers=2))
