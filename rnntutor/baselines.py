@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .evaluation import OriginForecasts, intervals_from_paths
 from .metrics import Forecasts
 from .validate import check_positive_ints
 
@@ -131,3 +132,76 @@ def all_baselines(y, start: int, season: int, steps: int | None = None) -> dict[
     """The forecasts of every baseline in :data:`BASELINES`, by name."""
     return {name: method(y, start, season, steps) for name, method in BASELINES.items()}
 
+
+
+def sarima_from_origins(y, start: int, season: int, origins, horizon: int, levels=(0.8, 0.95)) -> OriginForecasts:
+    """SARIMA of :func:`sarima`, fitted on ``y[:start]`` once, forecasting ``horizon`` steps from every origin
+    ``o`` in ``origins`` with ``y[:o]`` as its data (the parameters stay those of the training part), with
+    statsmodels' Gaussian prediction intervals on the log scale, taken back by ``exp``."""
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+    from threadpoolctl import threadpool_limits
+
+    y, _ = _check(y, start, season, 0)
+    origins = _check_origins(origins, season, len(y))
+    log = bool(np.all(y[:start] > 0))
+    z = np.log(y) if log else y
+    back = np.exp if log else np.asarray
+    seasonal_order = (0, 1, 1, season) if season > 1 else (0, 0, 0, 0)
+    point = np.empty((len(origins), horizon))
+    bounds = {level: (np.empty_like(point), np.empty_like(point)) for level in levels}
+    with threadpool_limits(limits=1, user_api="blas"):
+        fitted = SARIMAX(z[:start], order=(0, 1, 1), seasonal_order=seasonal_order).fit(disp=False)
+        for i, origin in enumerate(origins):
+            forecast = fitted.apply(z[:origin]).get_forecast(horizon)
+            point[i] = back(np.asarray(forecast.predicted_mean))
+            for level, (lower, upper) in bounds.items():
+                interval = np.asarray(forecast.conf_int(alpha=1 - level))
+                lower[i], upper[i] = back(interval[:, 0]), back(interval[:, 1])
+    return OriginForecasts(point, bounds)
+
+
+def holt_winters_from_origins(
+    y, start: int, season: int, origins, horizon: int, gen: np.random.Generator, levels=(0.8, 0.95), paths: int = 500
+) -> OriginForecasts:
+    """Holt-Winters of :func:`holt_winters`, fitted on ``y[:start]`` once, forecasting ``horizon`` steps from
+    every origin. Intervals are quantiles of ``paths`` futures that statsmodels simulates from the state
+    space form (multiplicative errors, ``y_t = yhat_t (1 + e_t)``), with ``e_t`` drawn by ``gen`` from the
+    relative errors on the training part; the point forecast is the path with every ``e_t = 0``."""
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+    from threadpoolctl import threadpool_limits
+
+    y, _ = _check(y, start, season, 0)
+    origins = _check_origins(origins, season, len(y))
+    if not np.all(y > 0):
+        raise ValueError("holt_winters_from_origins needs a positive series (multiplicative errors)")
+    shape = {"trend": "add", "seasonal": None}
+    if season > 1:
+        shape.update(seasonal="mul", seasonal_periods=season)
+    with threadpool_limits(limits=1, user_api="blas"):
+        fitted = ExponentialSmoothing(y[:start], **shape).fit()
+        p = fitted.params
+        known = {"initial_level": p["initial_level"], "initial_trend": p["initial_trend"]}
+        smoothing = {"smoothing_level": p["smoothing_level"], "smoothing_trend": p["smoothing_trend"]}
+        if season > 1:
+            known["initial_seasonal"] = p["initial_seasons"]
+            smoothing["smoothing_seasonal"] = p["smoothing_seasonal"]
+        rerun = ExponentialSmoothing(y, initialization_method="known", **shape, **known).fit(
+            optimized=False, **smoothing
+        )
+        relative = np.asarray(fitted.resid) / np.asarray(fitted.fittedvalues)
+        point = np.empty((len(origins), horizon))
+        simulated = np.empty((len(origins), paths, horizon))
+        for i, origin in enumerate(origins):
+            anchor = "end" if origin == len(y) else int(origin)
+            draws = gen.choice(relative, size=(horizon, paths))
+            point[i] = rerun.simulate(horizon, anchor=anchor, error="mul", random_errors=np.zeros((horizon, 1)))
+            simulated[i] = np.asarray(rerun.simulate(horizon, anchor=anchor, repetitions=paths, error="mul",
+                                                     random_errors=draws)).T
+    return OriginForecasts(point, intervals_from_paths(simulated[None], levels))
+
+
+def _check_origins(origins, season: int, length: int) -> np.ndarray:
+    origins = np.atleast_1d(np.asarray(origins))
+    if origins.ndim != 1 or origins.size == 0 or origins.min() < season + 2 or origins.max() > length:
+        raise ValueError(f"origins must run from season + 2 = {season + 2} to the series length {length}")
+    return origins

@@ -149,8 +149,9 @@ class RecurrentForecaster:
         return Forecasts(self.one_step(y, start), self.recursive(y, start, len(y) - start))
 
 
-def _training_data(y_train, season: int, window: int | None, val_size: int | None):
-    """The transform and scaler fitted on ``y_train`` and its windows: training and validation pairs."""
+def _training_data(y_train, season: int, window: int | None, val_size: int | None, log: bool | None = None):
+    """The transform and scaler fitted on ``y_train`` and its windows: training and validation pairs.
+    ``log=None`` takes logs when every training value is positive."""
     y_train = np.asarray(y_train, dtype=float)
     window = season + 1 if window is None else window
     val_size = max(season, 2) if val_size is None else val_size
@@ -161,7 +162,11 @@ def _training_data(y_train, season: int, window: int | None, val_size: int | Non
     if len(y_train) < needed:
         raise ValueError(f"the training part has {len(y_train)} values; season {season} + window {window} + "
                          f"validation {val_size} + {MIN_TRAIN_WINDOWS} training windows need {needed}")
-    transform = SeasonalDifference(season, log=bool(np.all(y_train > 0)))
+    if log is None:
+        log = bool(np.all(y_train > 0))
+    elif log and not np.all(y_train > 0):
+        raise ValueError("log=True needs every training value to be positive")
+    transform = SeasonalDifference(season, log=bool(log))
     growth = transform.apply(y_train)[season:]
     scaler = MinMaxScaler().fit(growth)
     X, target = (torch.as_tensor(a, dtype=torch.float32) for a in windows(scaler.transform(growth), window))
@@ -174,6 +179,7 @@ def fit_forecaster(
     *,
     season: int = 12,
     window: int | None = None,
+    log: bool | None = None,
     cell: str = "lstm",
     hidden_size: int = 16,
     val_size: int | None = None,
@@ -189,10 +195,11 @@ def fit_forecaster(
 
     ``window`` defaults to ``season + 1`` growths; the last ``val_size`` windows (default: one season)
     are held out for early stopping, and the weights of the epoch with the lowest validation loss are
-    kept. ``cell`` is ``"lstm"`` or ``"gru"`` (the package's own layers); ``seed`` fixes the initial weights
-    and the order of the mini-batches.
+    kept. ``log`` chooses ``g`` (default: log when every training value is positive). ``cell`` is ``"lstm"``
+    or ``"gru"`` (the package's own layers); ``seed`` fixes the initial weights and the order of the
+    mini-batches.
     """
-    transform, scaler, window, train, val = _training_data(y_train, season, window, val_size)
+    transform, scaler, window, train, val = _training_data(y_train, season, window, val_size, log)
     seed_everything(seed)
     model = SequenceModel(cell, input_size=1, hidden_size=hidden_size, output_size=1)
     history = fit(model, nn.functional.mse_loss, train, val=val, epochs=epochs, lr=lr, batch_size=batch_size,
@@ -256,6 +263,53 @@ class ForecasterEnsemble:
         one_step, multi_step = self.one_step(y, start), self.recursive(y, start, len(y) - start)
         return [Forecasts(a, b) for a, b in zip(one_step, multi_step, strict=True)]
 
+    def residuals(self, y_train) -> np.ndarray:
+        """Each copy's one-step errors in growth units, ``g(y_t) - g(yhat_t)``, over every training window
+        of ``y_train``: ``(copies, windows)``. :meth:`sample_paths` draws from them."""
+        first = self.transform.lag + self.window
+        y_train = _check_start(y_train, first, first)
+        return self.transform.g(y_train[first:]) - self.transform.g(self.one_step(y_train, first))
+
+    def from_origins(self, y, origins, horizon: int) -> np.ndarray:
+        """Recursive forecasts ``horizon`` steps ahead from each origin ``o`` (knowing ``y[:o]`` only), by every
+        copy: ``(copies, len(origins), horizon)``; row ``i`` forecasts ``y[origins[i] : origins[i] + horizon]``."""
+        return self._roll(y, origins, horizon, None)[:, :, 0]
+
+    def sample_paths(self, y, origins, horizon: int, residuals, paths: int, gen: np.random.Generator) -> np.ndarray:
+        """Simulated futures from each origin: at every step each copy adds one of its own ``residuals`` (growth
+        units, drawn with replacement by ``gen``) to its forecast growth and feeds the result back, the
+        residual bootstrap of Hyndman and Athanasopoulos for neural network autoregressions.
+        ``(copies, len(origins), paths, horizon)``."""
+        residuals = np.asarray(residuals, dtype=float)
+        if residuals.ndim != 2 or len(residuals) != len(self):
+            raise ValueError(f"residuals must hold one row per copy ({len(self)}), got shape {residuals.shape}")
+        check_positive_ints(paths=paths)
+        n = len(np.atleast_1d(origins)) * paths
+        picks = gen.integers(0, residuals.shape[1], size=(len(self), n, horizon))
+        noise = np.take_along_axis(residuals[:, :, None], picks.reshape(len(self), -1, 1), axis=1)
+        return self._roll(y, origins, horizon, noise.reshape(len(self), n, horizon), paths)
+
+    def _roll(self, y, origins, horizon: int, noise, paths: int = 1) -> np.ndarray:
+        """``(copies, origins, paths, horizon)`` recursive forecasts; ``noise`` (growth units, shape ``(copies,
+        origins * paths, horizon)``) is added to each forecast growth before it is fed back."""
+        y = np.asarray(y, dtype=float)
+        origins = np.atleast_1d(np.asarray(origins))
+        lag, first = self.transform.lag, self.transform.lag + self.window
+        if origins.ndim != 1 or origins.size == 0 or origins.min() < first or origins.max() > len(y):
+            raise ValueError(f"origins must run from season + window = {first} to len(y) = {len(y)}")
+        check_positive_ints(horizon=horizon)
+        copies, rows = len(self), np.repeat(origins, paths)
+        z = self.scaler.transform(self.transform.apply(y))
+        z = np.tile(z[rows[:, None] - self.window + np.arange(self.window)], (copies, 1, 1))
+        levels = np.tile(y[rows[:, None] - lag + np.arange(lag)], (copies, 1, 1))
+        for h in range(horizon):
+            vhat = self._predict(z[:, :, -self.window :], per_copy=True)
+            if noise is not None:
+                vhat = vhat + noise[:, :, h]
+            levels = np.concatenate([levels, self.transform.undo(vhat, levels[:, :, -lag])[:, :, None]], axis=2)
+            z = np.concatenate([z, self.scaler.transform(vhat)[:, :, None]], axis=2)
+        return levels[:, :, lag:].reshape(copies, len(origins), paths, horizon)
+
 
 def fit_forecasters(
     y_train,
@@ -263,6 +317,7 @@ def fit_forecasters(
     *,
     season: int = 12,
     window: int | None = None,
+    log: bool | None = None,
     cell: str = "lstm",
     hidden_size: int = 16,
     val_size: int | None = None,
@@ -278,7 +333,7 @@ def fit_forecasters(
     Copy ``k`` equals ``fit_forecaster(y_train, seed=seeds[k], ...)`` up to the rounding of batched
     arithmetic; each copy stops early on its own.
     """
-    transform, scaler, window, train, val = _training_data(y_train, season, window, val_size)
+    transform, scaler, window, train, val = _training_data(y_train, season, window, val_size, log)
     ensemble = Ensemble(lambda: SequenceModel(cell, input_size=1, hidden_size=hidden_size, output_size=1),
                         seeds, device=device)
     histories = ensemble.fit(nn.functional.mse_loss, train, val=val, epochs=epochs, lr=lr, batch_size=batch_size,
@@ -300,12 +355,13 @@ class LinearAutoregression(nn.Module):
 
 
 def fit_autoregression(
-    y_train, *, season: int = 12, window: int | None = None, val_size: int | None = None
+    y_train, *, season: int = 12, window: int | None = None, val_size: int | None = None, log: bool | None = None
 ) -> RecurrentForecaster:
     """A linear autoregression on exactly the inputs of :func:`fit_forecaster` (the same transform, scaler and
     windows), fitted by least squares on every training window, the validation tail included (there is
     nothing to stop early). Deterministic: no seed."""
-    transform, scaler, window, (X, target), (X_val, target_val) = _training_data(y_train, season, window, val_size)
+    transform, scaler, window, (X, target), (X_val, target_val) = _training_data(y_train, season, window, val_size,
+                                                                                  log)
     inputs = torch.cat([X, X_val]).squeeze(-1).double().numpy()
     targets = torch.cat([target, target_val]).squeeze(-1).double().numpy()
     coef, *_ = np.linalg.lstsq(np.column_stack([inputs, np.ones(len(inputs))]), targets, rcond=None)
@@ -324,3 +380,31 @@ def min_train_length(season: int, window: int, val_size: int) -> int:
     """Fewest training values that leave ``MIN_TRAIN_WINDOWS`` windows after the validation tail."""
     return season + window + val_size + MIN_TRAIN_WINDOWS
 
+
+
+def cross_validate(
+    y_train, candidates, seeds, *, season: int = 12, folds: int = 2, horizon: int = 12, device=None, **settings
+) -> list[float]:
+    """Rolling-origin cross-validation inside the training part: for each candidate (a dict of
+    :func:`fit_forecasters` settings such as ``window``, ``hidden_size``, ``log``) and each of the last ``folds``
+    seasons of ``y_train``, train the seeds on the values before that season, forecast up to ``horizon`` steps
+    from each of its origins (not beyond its end) and take the RMSE over all of them. Returns, per candidate,
+    that RMSE averaged over seeds and folds. Nothing after ``y_train`` is read.
+    """
+    from .evaluation import targets
+
+    y_train = np.asarray(y_train, dtype=float)
+    check_positive_ints(folds=folds, horizon=horizon)
+    length = max(season, horizon)
+    scores = []
+    for candidate in candidates:
+        errors = []
+        for fold in range(folds, 0, -1):
+            origin = len(y_train) - fold * length
+            fitted = fit_forecasters(y_train[:origin], seeds, season=season, device=device, **settings, **candidate)
+            known = y_train[: origin + length]
+            origins = np.arange(origin, origin + length)
+            forecast = fitted.from_origins(known, origins, horizon)
+            errors.append(np.sqrt(np.nanmean((forecast - targets(known, origins, horizon)) ** 2, axis=(1, 2))))
+        scores.append(float(np.mean(errors)))
+    return scores

@@ -11,8 +11,10 @@ from rnntutor.baselines import (
     all_baselines,
     drift,
     holt_winters,
+    holt_winters_from_origins,
     naive,
     sarima,
+    sarima_from_origins,
     sarima_in_sample_forecasts,
     seasonal_naive,
 )
@@ -21,6 +23,7 @@ from rnntutor.data import load_airline
 from rnntutor.forecast import (
     MinMaxScaler,
     SeasonalDifference,
+    cross_validate,
     fit_autoregression,
     fit_forecaster,
     fit_forecasters,
@@ -376,3 +379,56 @@ def test_check_seasonal_naive_names_the_mistake():
     assert not shape and "shape" in str(shape)
     other = check_seasonal_naive(lambda y, start, m: pd.Series(y[start - m : len(y) - m]) + 1)
     assert not other and "forecast 0" in str(other)
+
+
+# many origins and prediction intervals
+
+
+def test_forecasts_from_many_origins_equal_the_recursion_from_each(forecaster):
+    together = fit_forecasters(AIRLINE[:START], [0, 1], epochs=3)
+    origins = np.array([START, START + 5, len(AIRLINE)])
+    rolled = together.from_origins(AIRLINE, origins, 4)
+    assert rolled.shape == (2, 3, 4)
+    for i, origin in enumerate(origins):
+        np.testing.assert_allclose(rolled[:, i], together.recursive(AIRLINE, int(origin), 4), rtol=1e-4)
+    np.testing.assert_allclose(rolled[:, :2, 0], together.one_step(AIRLINE, START)[:, [0, 5]], rtol=1e-6)
+    changed = AIRLINE.copy()
+    changed[START:] *= 3  # a forecast from origin START reads nothing from START on
+    np.testing.assert_allclose(together.from_origins(changed, [START], 4), rolled[:, :1], rtol=1e-6)
+
+
+def test_sample_paths_add_each_copys_own_residuals_to_the_growth():
+    together = fit_forecasters(AIRLINE[:START], [0, 1], epochs=3)
+    residuals = together.residuals(AIRLINE[:START])
+    assert residuals.shape == (2, START - 12 - 13)
+    gen = np.random.default_rng(0)
+    zero = together.sample_paths(AIRLINE, [START, START + 1], 3, np.zeros_like(residuals), 4, gen)
+    assert zero.shape == (2, 2, 4, 3)
+    point = together.from_origins(AIRLINE, [START, START + 1], 3)
+    np.testing.assert_allclose(zero, np.repeat(point[:, :, None], 4, 2))
+    constant = together.sample_paths(AIRLINE, [START], 1, np.full_like(residuals, 0.1), 2, gen)
+    point = together.from_origins(AIRLINE, [START], 1)
+    np.testing.assert_allclose(constant[:, 0, :, 0], np.exp(0.1) * point[:, 0, :1].repeat(2, 1), rtol=1e-6)
+
+
+def test_cross_validation_scores_each_candidate_on_the_training_part_only():
+    candidates = [dict(window=6), dict(window=13, log=False)]
+    scores = cross_validate(AIRLINE[:START], candidates, [0, 1], epochs=2)
+    changed = AIRLINE.copy()
+    changed[START:] = 1.0
+    assert cross_validate(changed[:START], candidates, [0, 1], epochs=2) == scores
+    assert len(scores) == 2 and all(s > 0 for s in scores)
+
+
+def test_statistical_models_from_many_origins_continue_their_fit_on_the_training_part():
+    origins = np.arange(START, len(AIRLINE) + 1)
+    s = sarima_from_origins(AIRLINE, START, 12, origins, 3)
+    np.testing.assert_allclose(s.point[0], sarima(AIRLINE, START, 12, 3).multi_step, rtol=1e-8)
+    np.testing.assert_allclose(s.point[:-1, 0], sarima(AIRLINE, START, 12).one_step, rtol=1e-8)
+    hw = holt_winters_from_origins(AIRLINE, START, 12, origins, 3, np.random.default_rng(0), paths=50)
+    np.testing.assert_allclose(hw.point[0], holt_winters(AIRLINE, START, 12, 3).multi_step, rtol=1e-8)
+    np.testing.assert_allclose(hw.point[:-1, 0], holt_winters(AIRLINE, START, 12).one_step, rtol=1e-8)
+    for result in (s, hw):
+        (lo80, up80), (lo95, up95) = result.intervals[0.8], result.intervals[0.95]
+        assert np.all(lo95 <= lo80) and np.all(up80 <= up95)
+        assert np.all(lo80 < result.point) and np.all(result.point < up80)
