@@ -86,20 +86,23 @@ assignments: $(STAMP)
 
 # Grade a folder of submitted notebooks: each in its own sandboxed process with a time limit; the scores in
 # build/grades/ASSIGNMENT.csv. Builds the assignment first when its autograder is missing or older than its source.
-# make grade ASSIGNMENT=lstm_step SUBMISSIONS=path/to/folder [TIMEOUT=300] [SANDBOX=auto|bwrap|user|none] [JOBS=1]
+# Each process of a submission may map MEMORY gigabytes and use CPU_TIME CPU seconds (default twice TIMEOUT).
+# make grade ASSIGNMENT=lstm_step SUBMISSIONS=path/to/folder [TIMEOUT=300] [MEMORY=4] [CPU_TIME=600] [SANDBOX=auto|bwrap|user|none] [JOBS=1]
 TIMEOUT ?= 300
+MEMORY ?= 4
+CPU_TIME ?=
 SANDBOX ?= auto
 JOBS ?= 1
 grade: $(STAMP)
 	@test -n "$(ASSIGNMENT)" && test -n "$(SUBMISSIONS)" || \
-	  { echo "usage: make grade ASSIGNMENT=<name> SUBMISSIONS=<folder> [TIMEOUT=300] [SANDBOX=auto|bwrap|user|none] [JOBS=1]"; exit 2; }
+	  { echo "usage: make grade ASSIGNMENT=<name> SUBMISSIONS=<folder> [TIMEOUT=300] [MEMORY=4] [CPU_TIME=600] [SANDBOX=auto|bwrap|user|none] [JOBS=1]"; exit 2; }
 	@source=assignments/$(ASSIGNMENT)/$(ASSIGNMENT).ipynb; \
 	test -f $$source || { echo "no assignment $(ASSIGNMENT): expected $$source"; exit 2; }; \
 	zip=$$(ls -t build/assignments/$(ASSIGNMENT)/autograder/$(ASSIGNMENT)-autograder_*.zip 2>/dev/null | head -1); \
 	if [ -z "$$zip" ] || [ $$source -nt "$$zip" ]; then $(BIN)/python tools/assignments.py $$source || exit 1; fi; \
 	zip=$$(ls -t build/assignments/$(ASSIGNMENT)/autograder/$(ASSIGNMENT)-autograder_*.zip | head -1); \
 	$(BIN)/python -m rnntutor.grading "$$zip" "$(SUBMISSIONS)" --output build/grades/$(ASSIGNMENT).csv \
-	  --timeout $(TIMEOUT) --sandbox $(SANDBOX) --jobs $(JOBS)
+	  --timeout $(TIMEOUT) --memory $(MEMORY) $(if $(CPU_TIME),--cpu-time $(CPU_TIME)) --sandbox $(SANDBOX) --jobs $(JOBS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -10,6 +10,12 @@ runs it once per submission in a child process and collects the scores:
   whose kernel dies (``os._exit``, a segmentation fault) or whose grading fails stops only itself.
   Either is graded again without the cell where it stopped and the cells after it, so that it keeps the
   points of the questions it answered before (or gets 0), and the run goes on.
+- **Memory and CPU limits.** Every process of a submission (its kernel, and what it starts) may map at
+  most ``--memory`` gigabytes of address space and use at most ``--cpu-time`` CPU seconds (``setrlimit``,
+  inherited by the children). An allocation past the memory limit fails in the cell that asked for it
+  (``MemoryError``, or torch's "can't allocate memory"): that cell's answers fail, the others are graded,
+  and the summary line says which cell it was. A kernel that uses up its CPU seconds is killed, and the
+  submission is graded again as when it crashes.
 - **Sandbox.** ``--sandbox bwrap`` (the default where bubblewrap works) runs each child with the whole
   file system read-only, only its own temporary folder writable, a private ``/tmp``, no network, its own
   process table and no capabilities; the submissions folder and home folders are hidden.
@@ -40,7 +46,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SANDBOXES = ("auto", "bwrap", "user", "none")
+STATUSES = ("graded", "out of memory", "timed out", "crashed")
 DEFAULT_TIMEOUT = 300  # seconds the cells of one submission may run, from its first cell
+DEFAULT_MEMORY = 4.0  # gigabytes of address space each process of a submission may map
 STARTUP_TIMEOUT = 120  # seconds to start Python, otter and the kernel before that
 _BWRAP_ISOLATION = ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
 
@@ -50,7 +58,7 @@ class Grade:
     """The outcome for one submission: ``scores`` maps a question to (points, possible)."""
 
     submission: str
-    status: str  # "graded", "timed out", "crashed"
+    status: str  # "graded", "out of memory", "timed out", "crashed"
     scores: dict = field(default_factory=dict)
     seconds: float = 0.0
     detail: str = ""
@@ -114,22 +122,57 @@ def choose_sandbox(kind: str) -> str:
                      "grade in Docker with `otter grade`, or pass --sandbox none for submissions you trust")
 
 
+@dataclass(frozen=True)
+class Limits:
+    """What one submission may use: ``timeout`` seconds of wall-clock time for its cells (and as long again
+    for otter's tests), ``memory`` gigabytes of address space and ``cpu_time`` CPU seconds per process
+    (default: twice ``timeout``, its cells and its tests)."""
+
+    timeout: float = DEFAULT_TIMEOUT
+    memory: float = DEFAULT_MEMORY
+    cpu_time: float | None = None
+
+    def __post_init__(self):
+        for name in ("timeout", "memory", "cpu_time"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise ValueError(f"the {name} limit must be a positive number, got {value!r}")
+
+    @property
+    def cpu_seconds(self) -> int:
+        return int(round(self.cpu_time if self.cpu_time is not None else 2 * self.timeout))
+
+    @property
+    def memory_bytes(self) -> int:
+        return int(self.memory * 1024**3)
+
+    def __str__(self) -> str:
+        return (f"time limit {_number(self.timeout)} s, memory limit {_number(self.memory)} GB and "
+                f"{self.cpu_seconds} CPU seconds per process")
+
+
 def grade_one(submission: Path, autograder: Path, *, timeout: float = DEFAULT_TIMEOUT, sandbox: str = "none",
-              hide: tuple = ()) -> Grade:
+              hide: tuple = (), limits: Limits | None = None) -> Grade:
     """Grade ``submission`` in a child process; regrade what ran before the cell where it stopped when it
-    timed out or crashed."""
+    timed out or crashed. ``limits`` (default: ``Limits(timeout)``) bounds its time, memory and CPU."""
     start = time.monotonic()
+    limits = limits or Limits(timeout)
     try:
-        return _grade_one(submission, autograder, timeout, sandbox, hide, start)
+        return _grade_one(submission, autograder, limits, sandbox, hide, start)
     except Exception as error:  # the grader's own failure on this submission (an unreadable file, ...)
         return Grade(submission.name, "crashed", {}, time.monotonic() - start, f"{type(error).__name__}: {error}")
 
 
-def _grade_one(submission: Path, autograder: Path, timeout: float, sandbox: str, hide: tuple, start: float) -> Grade:
-    result, events, problem = _run_child(submission, autograder, timeout, sandbox, hide)
+def _grade_one(submission: Path, autograder: Path, limits: Limits, sandbox: str, hide: tuple, start: float) -> Grade:
+    result, events, problem = _run_child(submission, autograder, limits, sandbox, hide)
     grade = Grade(submission.name, "graded")
     if result is not None:
         grade.scores = result
+        short = _cells_out_of_memory(submission, events)
+        if short:
+            grade.status = "out of memory"
+            grade.detail = (f"{_cells(short)} asked for more memory than the limit of {_number(limits.memory)} GB "
+                            "and failed; the rest was graded")
     else:
         grade.status = problem[0]
         grade.detail = problem[1]
@@ -140,7 +183,7 @@ def _grade_one(submission: Path, autograder: Path, timeout: float, sandbox: str,
                 truncated.write_text(json.dumps(prefix))
                 os.chmod(folder, 0o755)
                 os.chmod(truncated, 0o644)
-                again, _, failed = _run_child(truncated, autograder, timeout, sandbox, hide)
+                again, _, failed = _run_child(truncated, autograder, limits, sandbox, hide)
             if again is not None:
                 grade.scores = again
                 grade.detail += "; the points of the cells before it kept"
@@ -155,8 +198,10 @@ def _grade_one(submission: Path, autograder: Path, timeout: float, sandbox: str,
 
 
 def grade_folder(autograder: Path, folder: Path, output: Path, *, timeout: float = DEFAULT_TIMEOUT,
-                 sandbox: str = "auto", jobs: int = 1, progress: bool = True, echo=print) -> list[Grade]:
+                 sandbox: str = "auto", jobs: int = 1, progress: bool = True, echo=print,
+                 memory: float = DEFAULT_MEMORY, cpu_time: float | None = None) -> list[Grade]:
     """Grade every .ipynb in ``folder``; write the CSV ``output``; return the grades in file-name order."""
+    limits = Limits(timeout, memory, cpu_time)
     autograder, folder, output = Path(autograder).resolve(), Path(folder).resolve(), Path(output).resolve()
     submissions = sorted(folder.glob("*.ipynb"))
     if not submissions:
@@ -164,14 +209,13 @@ def grade_folder(autograder: Path, folder: Path, output: Path, *, timeout: float
     sandbox = choose_sandbox(sandbox)
     possible = questions(autograder)
     hide = (folder,)
-    echo(f"grading {len(submissions)} submissions to {autograder.name} with sandbox {sandbox}, "
-         f"time limit {_number(timeout)} s")
+    echo(f"grading {len(submissions)} submissions to {autograder.name} with sandbox {sandbox}, {limits}")
     from tqdm.auto import tqdm
 
     grades: dict[Path, Grade] = {}
     with ThreadPoolExecutor(max_workers=jobs) as pool, \
             tqdm(total=len(submissions), unit="submission", disable=not progress, file=sys.stderr) as bar:
-        futures = {pool.submit(grade_one, s, autograder, timeout=timeout, sandbox=sandbox, hide=hide): s
+        futures = {pool.submit(grade_one, s, autograder, sandbox=sandbox, hide=hide, limits=limits): s
                    for s in submissions}
         for future in _as_completed(futures):
             grade = future.result()
@@ -180,7 +224,7 @@ def grade_folder(autograder: Path, folder: Path, output: Path, *, timeout: float
             bar.write(grade.summary(sum(possible.values())))
     ordered = [grades[s] for s in submissions]
     write_csv(ordered, possible, output)
-    counts = {status: sum(g.status == status for g in ordered) for status in ("graded", "timed out", "crashed")}
+    counts = {status: sum(g.status == status for g in ordered) for status in STATUSES}
     echo(f"{output}: {len(ordered)} submissions; " + ", ".join(f"{n} {s}" for s, n in counts.items()))
     return ordered
 
@@ -198,7 +242,7 @@ def write_csv(grades: list[Grade], possible: dict[str, float], output: Path) -> 
 
 # The child process ------------------------------------------------------------------------------------
 
-def _run_child(submission: Path, autograder: Path, timeout: float, sandbox: str, hide: tuple):
+def _run_child(submission: Path, autograder: Path, limits: Limits, sandbox: str, hide: tuple):
     """Run the worker on a copy of ``submission`` in a fresh folder; return (scores or None, the cell
     events it reported, (status, detail) when it failed)."""
     with tempfile.TemporaryDirectory(prefix="rnntutor-grade-") as work:
@@ -209,7 +253,8 @@ def _run_child(submission: Path, autograder: Path, timeout: float, sandbox: str,
         shutil.copy(autograder, work / "autograder.zip")
         read, write = os.pipe()
         command = [sys.executable, "-m", "rnntutor.grading", "--worker", str(write),
-                   str(work / submission.name), str(work / "autograder.zip")]
+                   str(work / submission.name), str(work / "autograder.zip"), str(limits.memory_bytes),
+                   str(limits.cpu_seconds)]
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(work / "home"), "TMPDIR": str(work / "tmp"),
                "LANG": "C.UTF-8", "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
                "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
@@ -233,6 +278,7 @@ def _run_child(submission: Path, autograder: Path, timeout: float, sandbox: str,
         err_reader = threading.Thread(target=lambda: stderr.append(child.stderr.read()), daemon=True)
         err_reader.start()
         problem, launched, last = None, time.monotonic(), f"done {_last_cell_id(submission)}"
+        timeout = limits.timeout
         startup = max(STARTUP_TIMEOUT, timeout)
         try:
             while child.poll() is None:
@@ -264,6 +310,8 @@ def _run_child(submission: Path, autograder: Path, timeout: float, sandbox: str,
         tail = (stderr[0] if stderr else b"").decode(errors="replace").strip().splitlines()
         why = tail[-1] if tail else f"exit status {child.returncode}"
         problem = ("crashed", why[:200])
+        if any(line == "cpu" for line in lines):
+            problem = ("crashed", f"its kernel used up its {limits.cpu_seconds} CPU seconds and was killed")
     return (result if problem is None else None), lines, problem
 
 
@@ -331,6 +379,41 @@ def _cells_before_stop(submission: Path, events: list[str]):
     return nb
 
 
+def _cells_out_of_memory(submission: Path, events: list[str]) -> list[int]:
+    """The numbers (from 1) of the submission's cells that ran out of memory."""
+    short = {e.split(" ", 1)[1] for e in events if e.startswith("memory ")}
+    if not short:
+        return []
+    ids = [c.get("id") for c in json.loads(submission.read_text())["cells"]]
+    return [i + 1 for i, cell_id in enumerate(ids) if cell_id in short]
+
+
+def _cells(numbers: list[int]) -> str:
+    return ("cell " if len(numbers) == 1 else "cells ") + ", ".join(map(str, numbers))
+
+
+def _out_of_memory(cell) -> bool:
+    """Whether an executed cell stopped on a failed allocation."""
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            text = f"{output.get('ename', '')}: {output.get('evalue', '')}"
+            if output.get("ename") == "MemoryError" or any(m in text for m in _ALLOCATION_FAILED):
+                return True
+    return False
+
+
+_ALLOCATION_FAILED = ("can't allocate memory", "Cannot allocate memory", "std::bad_alloc", "Unable to allocate")
+
+
+def _limit_resources(memory_bytes: int, cpu_seconds: int) -> None:
+    """Limit this process and every process it starts: address space, and CPU seconds (SIGXCPU at the
+    limit, SIGKILL five seconds later)."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
+
+
 def _as_completed(futures):
     from concurrent.futures import as_completed
 
@@ -347,11 +430,13 @@ def _number(x) -> str:
     return f"{x:g}" if isinstance(x, float) else str(x)
 
 
-def _worker(fd: int, submission: str, autograder: str) -> int:
-    """In the child: grade with otter, reporting each submission cell as it starts and ends, then the scores,
-    through ``fd`` (which the kernel does not inherit; the child is made non-dumpable, so that the kernel,
-    though it runs as the same user, cannot open it through /proc)."""
+def _worker(fd: int, submission: str, autograder: str, memory_bytes: int, cpu_seconds: int) -> int:
+    """In the child: grade with otter, reporting each submission cell as it starts and ends (and "memory ID"
+    when it ran out of memory), then the scores, through ``fd`` (which the kernel does not inherit; the
+    child is made non-dumpable, so that the kernel, though it runs as the same user, cannot open it through
+    /proc). The kernel inherits the child's memory and CPU limits; "cpu" is reported when it used them up."""
     os.set_inheritable(fd, False)
+    _limit_resources(memory_bytes, cpu_seconds)
     try:
         ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
     except (OSError, AttributeError):
@@ -368,6 +453,8 @@ def _worker(fd: int, submission: str, autograder: str) -> int:
         if mine:
             out.write(f"start {cell.id}\n")
         result = original(self, cell, resources, index)
+        if mine and _out_of_memory(cell):
+            out.write(f"memory {cell.id}\n")
         if mine:
             out.write(f"done {cell.id}\n")
         return result
@@ -375,7 +462,15 @@ def _worker(fd: int, submission: str, autograder: str) -> int:
     ExecutePreprocessor.preprocess_cell = preprocess_cell
     from otter.api import grade_submission
 
-    results = grade_submission(submission, autograder, quiet=True)
+    try:
+        results = grade_submission(submission, autograder, quiet=True)
+    except Exception:
+        import resource
+
+        used = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if used.ru_utime + used.ru_stime >= cpu_seconds - 1:
+            out.write("cpu\n")
+        raise
     scores = {name: [r.score, r.possible] for name, r in results.results.items()}
     out.write("result " + json.dumps(scores) + "\n")
     out.close()
@@ -386,7 +481,7 @@ def main(argv=None) -> int:
     if argv is None:
         argv = sys.argv[1:]
     if argv[:1] == ["--worker"]:
-        return _worker(int(argv[1]), argv[2], argv[3])
+        return _worker(int(argv[1]), argv[2], argv[3], int(argv[4]), int(argv[5]))
     parser = argparse.ArgumentParser(prog="python -m rnntutor.grading", description=__doc__.split("\n\n")[0])
     parser.add_argument("autograder", type=Path, help="the autograder zip that otter assign wrote")
     parser.add_argument("submissions", type=Path, help="a folder of submitted .ipynb notebooks")
@@ -394,6 +489,11 @@ def main(argv=None) -> int:
                         "the submissions folder's parent, named after the folder)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
                         help=f"seconds one submission may run (default {DEFAULT_TIMEOUT})")
+    parser.add_argument("--memory", type=float, default=DEFAULT_MEMORY,
+                        help=f"gigabytes of address space each process of a submission may map (default "
+                             f"{_number(DEFAULT_MEMORY)})")
+    parser.add_argument("--cpu-time", type=float, default=None,
+                        help="CPU seconds each process of a submission may use (default: twice --timeout)")
     parser.add_argument("--sandbox", choices=SANDBOXES, default="auto",
                         help="bwrap: bubblewrap; user: run as nobody (root only); none: no sandbox (trusted "
                              "submissions only); auto (default): bwrap, else user, else stop")
@@ -404,11 +504,11 @@ def main(argv=None) -> int:
         parser.error(f"no autograder zip at {args.autograder}")
     if not args.submissions.is_dir():
         parser.error(f"no folder of submissions at {args.submissions}")
-    if args.timeout <= 0 or args.jobs < 1:
-        parser.error("--timeout must be positive and --jobs at least 1")
+    if args.timeout <= 0 or args.memory <= 0 or (args.cpu_time is not None and args.cpu_time <= 0) or args.jobs < 1:
+        parser.error("--timeout, --memory and --cpu-time must be positive and --jobs at least 1")
     output = args.output or args.submissions.resolve().parent / f"{args.submissions.resolve().name}-grades.csv"
     grade_folder(args.autograder, args.submissions, output, timeout=args.timeout, sandbox=args.sandbox,
-                 jobs=args.jobs, progress=not args.no_progress)
+                 jobs=args.jobs, progress=not args.no_progress, memory=args.memory, cpu_time=args.cpu_time)
     return 0
 
 

@@ -1,7 +1,8 @@
 """Grading a class (rnntutor.grading): a folder of lstm_step submissions, correct, wrong, empty, endless,
-crashing, cheating, malicious, forging and broken, is graded to a CSV in which each scores what it
+crashing, memory-hungry, cheating, malicious, forging and broken, is graded to a CSV in which each scores what it
 deserves; the endless one is stopped at the time limit and the crashing one alone fails, both keeping the
-points of question 1; the cheats get no hidden points; nothing the malicious one tries is written outside
+points of question 1; the one that allocates 50 GB fails in that cell alone, under the memory limit, and
+says so; one that spins past its CPU seconds is killed and keeps question 1; the cheats get no hidden points; nothing the malicious one tries is written outside
 its sandbox, and it reaches no network; the forger cannot write into the grader's pipe; a file that is not
 a notebook fails alone. Also the checks of rnntutor.hidden_tests on their own, and the command line.
 
@@ -110,6 +111,7 @@ except OSError as error:
         "wrong": _with(solution, step, replace=(step, "i, f, o, g = (")),  # gates in the wrong order
         "empty": blank,
         "crashing": _with(solution, q1_check, "import os\n\nos._exit(1)"),
+        "hog": _with(solution, q1_check, "big = torch.empty(50 * 1024**3, dtype=torch.uint8)\nbig.fill_(1)"),
         "cheat_assert": _with(_with(solution, step, replace=(step, "i, f, o, g = (")), "grader = otter.Notebook",
                               "torch.testing.assert_close = lambda *args, **kwargs: None\n"
                               "torch.allclose = lambda *args, **kwargs: True"),
@@ -154,6 +156,7 @@ def test_csv_has_a_row_per_submission_with_questions_and_total(graded):
     ("empty", "graded", {"q1": 0, "q2": 0}),
     ("endless", "timed out", {"q1": 4, "q2": 0}),  # stopped in the loop after q1: q1 kept
     ("crashing", "crashed", {"q1": 4, "q2": 0}),  # the kernel dies after q1: q1 kept
+    ("hog", "out of memory", POINTS),  # its 50 GB tensor fails under the 4 GB limit; its answers are right
     ("cheat_assert", "graded", {"q1": 1, "q2": 3}),  # no hidden point for the wrong step: as if it had not cheated
     ("cheat_lstm_cell", "graded", {"q1": 2, "q2": 3}),  # torch.lstm_cell passes the public tests, not the hidden
     ("forger", "graded", {"q1": 0, "q2": 0}),  # the grader's pipe is out of its reach
@@ -165,6 +168,32 @@ def test_each_submission_scores_what_it_deserves(graded, kind, status, scores):
     assert grade.status == status, grade.summary(7)
     assert {q: grade.scores.get(q, (0, 0))[0] for q in POINTS} == scores, grade.summary(7)
     assert {q: float(rows[f"{kind}.ipynb"][q]) for q in POINTS} == scores
+
+
+def test_the_summary_says_which_cell_ran_out_of_memory(graded):
+    grades, *_ = graded
+    line = grades["hog"].summary(7)
+    nb = nbformat.read(graded[3] / "submissions" / "hog.ipynb", as_version=4)
+    cell = 1 + next(i for i, c in enumerate(nb.cells) if "50 * 1024**3" in c.source)
+    assert f"cell {cell} asked for more memory than the limit of 4 GB" in line, line
+
+
+def test_a_kernel_past_its_cpu_seconds_is_killed_and_keeps_what_it_answered(autograder, tmp_path):
+    """A loop that the wall-clock limit (120 s) would stop much later is killed at 8 CPU seconds."""
+    solution = nbformat.read(autograder / "autograder" / f"{NAME}.ipynb", as_version=4)
+    nbformat.write(_with(solution, 'grader.check("q1")', "while True:\n    pass"), tmp_path / "spinning.ipynb")
+    zip_path = next((autograder / "autograder").glob(f"{NAME}-autograder_*.zip"))
+    grade = grading.grade_one(tmp_path / "spinning.ipynb", zip_path, sandbox=grading.choose_sandbox("auto"),
+                              limits=grading.Limits(timeout=120, cpu_time=8))
+    assert grade.status == "crashed" and "used up its 8 CPU seconds" in grade.detail, grade.summary(7)
+    assert {q: points for q, (points, _) in grade.scores.items()} == {"q1": 4, "q2": 0}, grade.summary(7)
+
+
+def test_limits_must_be_positive():
+    assert grading.Limits(timeout=30).cpu_seconds == 60
+    assert grading.Limits(memory=0.5).memory_bytes == 2**29
+    with pytest.raises(ValueError, match="memory limit must be a positive number, got 0"):
+        grading.Limits(memory=0)
 
 
 def test_nothing_written_outside_the_sandbox_and_no_network(graded):

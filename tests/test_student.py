@@ -8,7 +8,7 @@ import pytest
 from book_files import toc_notebooks
 from nbformat import v4
 
-from rnntutor.student import student_notebook, write_student_notebooks
+from rnntutor.student import read_references, student_notebook, write_student_notebooks
 
 
 def exercise_notebook():
@@ -35,7 +35,8 @@ def test_solutions_go_stubs_show_outputs_clear():
     nb = exercise_notebook()
     student = student_notebook(nb)
     sources = [c.source for c in student.cells]
-    assert sources == [nb.cells[i].source for i in (0, 3, 4, 8, 10)]
+    assert sources == ["## Exercises\n\n**Exercise 1.** Why?", "**Exercise 2.** Write `step`.",
+                       *(nb.cells[i].source for i in (4, 8, 10))]
     skeleton, check = student.cells[2], student.cells[3]
     assert skeleton.metadata["tags"] == ["skeleton"]
     assert check.outputs == [] and check.execution_count is None and check.metadata == {}
@@ -44,7 +45,7 @@ def test_solutions_go_stubs_show_outputs_clear():
 
 @pytest.mark.parametrize("text, kept", [
     ("```{exercise}\n:label: ex-x-1\nWhy?\n```\n\n```{solution} ex-x-1\n:class: dropdown\nBecause.\n```",
-     "```{exercise}\n:label: ex-x-1\nWhy?\n```"),
+     "**Exercise 1.** Why?"),
     ("```{solution} ex-x-1\nBecause.\n```\n\n## Next section", "## Next section"),
     ("Words.\n\n````{solution} ex-x-1\nBecause:\n```python\nx = 1\n```\n````\n:::{solution} ex-x-2\nAlso.\n:::\nEnd.",
      "Words.\n\nEnd."),
@@ -73,15 +74,50 @@ def test_write_student_notebooks(tmp_path):
 @pytest.mark.parametrize("path", toc_notebooks(), ids=lambda p: p.name)
 def test_every_chapter_has_a_student_version_without_solutions(path):
     nb = nbformat.read(path, as_version=4)
-    student = student_notebook(nb)
-    assert student.cells[0].source == nb.cells[0].source, "the Colab install cell stays first"
+    student = student_notebook(nb, read_references(path.parent.parent / "references.bib"), path.parent)
+    first_code = next(c.source for c in nb.cells if c.cell_type == "code")
+    assert next(c.source for c in student.cells if c.cell_type == "code") == first_code, "the Colab cell stays first"
     for cell in student.cells:
         assert "solution" not in cell.metadata.get("tags", [])
         assert not re.search(r"^(`{3,}|:{3,})\{solution", cell.source, re.MULTILINE), cell.source
         assert cell.cell_type != "code" or (cell.outputs == [] and cell.execution_count is None)
+        if cell.cell_type == "markdown":
+            assert not re.search(r"\{[\w:-]+\}`|^\s*(`{3,}|:{3,})\{", cell.source, re.MULTILINE), cell.source
+            assert not re.search(r"\([a-z]+\d{4}[a-z]*\)", cell.source), f"a citation key left: {cell.source}"
     skeletons = [c for c in student.cells if "skeleton" in c.metadata.get("tags", [])]
     assert all("remove-cell" not in c.metadata["tags"] for c in skeletons)
     assert len(skeletons) == sum("skeleton" in c.metadata.get("tags", []) for c in nb.cells)
+
+
+def test_myst_becomes_plain_markdown(tmp_path):
+    """Directives, citations, glued values and cross-references as Jupyter and Colab can show them."""
+    nbformat.write(v4.new_notebook(cells=[v4.new_markdown_cell("# Other page")]), tmp_path / "other.ipynb")
+    (tmp_path / "references.bib").write_text(
+        "@article{elman1990,\n  author = {Elman, Jeffrey L.},\n  year = {1990},\n}\n"
+        "@article{hochreiter1997,\n  author = {Sepp Hochreiter and J{\\\"u}rgen Schmidhuber},\n  year = {1997}\n}\n"
+        "@inproceedings{cho2014,\n  author = {Cho, Kyunghyun and van Merri{\\\"e}nboer, Bart and Bengio, Yoshua},\n"
+        "  year = {2014},\n}\n")
+    glue = v4.new_output("display_data", {"application/papermill.record/text/plain": "'0.93'"},
+                         metadata={"scrapbook": {"name": "accuracy", "mime_prefix": "application/papermill.record/"}})
+    number = v4.new_output("display_data", {"application/papermill.record/text/plain": "0.123456"},
+                           metadata={"scrapbook": {"name": "loss", "mime_prefix": "application/papermill.record/"}})
+    cells = [
+        v4.new_markdown_cell("Elman {cite}`elman1990` and later work {cite}`hochreiter1997,cho2014`; "
+                             "Cho et al. {cite:p}`cho2014`. Code: `{cite}` and\n```\n{cite}`x`\n```"),
+        v4.new_code_cell("glue()", outputs=[glue, number]),
+        v4.new_markdown_cell("Right {glue:text}`accuracy` of the time, loss {glue:text}`loss:.2f`; "
+                             "see {ref}`ex-z-2`, {ref}`the table <tab-1>` and {doc}`other`."),
+        v4.new_markdown_cell("```{exercise}\n:label: ex-z-1\nFirst.\n```\n\n```{exercise}\n:label: ex-z-2\n"
+                             "- a list\n\n````{note}\nNested {math}`x^2`.\n````\n```"),
+    ]
+    source = tmp_path / "chapter.ipynb"
+    nbformat.write(v4.new_notebook(cells=cells), source)
+    [written] = write_student_notebooks([source], tmp_path / "student")
+    student = [c.source for c in nbformat.read(written, as_version=4).cells]
+    assert student[0] == ("Elman (1990) and later work (Hochreiter and Schmidhuber, 1997; Cho et al., 2014); "
+                          "Cho et al. (2014). Code: `{cite}` and\n```\n{cite}`x`\n```")
+    assert student[2] == "Right 0.93 of the time, loss 0.12; see Exercise 2, the table and Other page."
+    assert student[3] == "**Exercise 1.** First.\n\n**Exercise 2.**\n\n- a list\n\n**Note.** Nested $x^2$."
 
 
 def test_command_line(tmp_path, capsys):
@@ -119,6 +155,6 @@ def test_every_solution_form_goes():
     text = "\n".join(c.source for c in student.cells)
     assert "SECRET" not in text, text
     assert [c.source for c in student.cells] == [
-        cells[0].source, cells[5].source, "Back to the chapter.", "1. First question.\n\n2. Second.",
-        "> Quoted.\n>\n\nAfter the quote.", "````{admonition} Try it\nDo it.\n\n````", "::::{note}\nA note.\n::::",
+        "**Exercise 1.** Write `f`.", cells[5].source, "Back to the chapter.", "1. First question.\n\n2. Second.",
+        "> Quoted.\n>\n\nAfter the quote.", "**Try it.** Do it.", "**Note.** A note.",
         "Kept too.", "print('the end')"]
