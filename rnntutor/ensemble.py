@@ -24,6 +24,8 @@ from torch.func import functional_call, stack_module_state, vmap
 
 from .runtime import generator, seed_everything
 from .train import History, _batcher, _check_args
+from .truncated import _check_stream, chunk_starts, detach_state
+from .validate import check_positive_ints
 
 __all__ = ["Ensemble"]
 
@@ -170,14 +172,7 @@ class Ensemble(nn.Module):
                 losses = losses_of(params, buffers, x, y)
                 opt.zero_grad()
                 losses.sum().backward()  # copies share no parameter: each gets the gradient of its own loss
-                norms = torch.linalg.vector_norm(
-                    torch.stack([torch.linalg.vector_norm(p.grad.flatten(1), dim=1) for p in params.values()
-                                 if p.grad is not None]), dim=0)
-                if clip_norm is not None:
-                    scale = (clip_norm / (norms + 1e-6)).clamp(max=1.0)
-                    for p in params.values():
-                        if p.grad is not None:
-                            p.grad.mul_(scale.view(-1, *[1] * (p.dim() - 1)).to(p.grad.dtype))
+                norms = _clip_per_copy(params, clip_norm)
                 opt.step()
                 size = x.shape[1] if per_copy_data else len(x)
                 total += losses.detach().double().cpu() * size
@@ -221,6 +216,76 @@ class Ensemble(nn.Module):
                             value[k] = best[name][k]
         return histories
 
+    def fit_truncated(
+        self,
+        loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+        data: tuple[torch.Tensor, torch.Tensor],
+        *,
+        chunk: int,
+        epochs: int,
+        lr: float | None = None,
+        optimizer: type | None = None,
+        clip_norm: float | None = None,
+        data_per_copy: bool = False,
+    ) -> list[History]:
+        """Train every copy as :func:`rnntutor.truncated.fit_truncated` trains one, and return one
+        :class:`History` each.
+
+        Each copy carries its own state from chunk to chunk, detached at every chunk's start. With
+        ``data_per_copy=True``, ``data = (x, y)`` holds one set of streams per copy along a first axis. A
+        copy whose loss stops being finite stops.
+        """
+        if isinstance(optimizer, torch.optim.Optimizer):
+            raise TypeError("an Ensemble builds its own optimizer: pass an optimizer class such as "
+                            "torch.optim.SGD, not an instance")
+        n = len(self)
+        if data_per_copy and not (_is_tensor_pair(data) and data[0].dim() == 4 and len(data[0]) == len(data[1]) == n):
+            shapes = tuple(tuple(t.shape) for t in data) if _is_tensor_pair(data) else type(data).__name__
+            raise ValueError(f"with data_per_copy=True, data must be (x, y) with one set of streams per copy along "
+                             f"the first axis ({n} copies), got {shapes}")
+        x, y = _check_stream("Ensemble.fit_truncated", data, 1 if data_per_copy else 0)
+        opt = _check_args(self, epochs, lr, optimizer or torch.optim.Adam, None, clip_norm, None, None)
+        check_positive_ints("Ensemble.fit_truncated", chunk=chunk)
+        params, buffers = self._stacked()
+        device = self._device()
+        x, y = x.to(device), y.to(device)
+        steps = x.shape[2 if data_per_copy else 1]
+
+        def copy_loss(p, b, x_chunk, y_chunk, state):
+            outputs, state = functional_call(self._template[0], (p, b), (x_chunk, state))
+            return loss_fn(outputs, y_chunk), state
+
+        data_dim = 0 if data_per_copy else None
+        histories = [History() for _ in range(n)]
+        running = torch.ones(n, dtype=torch.bool)
+        for _ in range(epochs):
+            self.train()
+            state, total = None, torch.zeros(n, dtype=torch.float64)
+            for start in chunk_starts(steps, chunk):
+                part = slice(start, start + chunk)
+                x_chunk, y_chunk = (x[:, :, part], y[:, :, part]) if data_per_copy else (x[:, part], y[:, part])
+                losses_of = vmap(copy_loss, in_dims=(0, 0, data_dim, data_dim, None if state is None else 0))
+                losses, state = losses_of(params, buffers, x_chunk, y_chunk, state)
+                opt.zero_grad()
+                losses.sum().backward()
+                norms = _clip_per_copy(params, clip_norm)
+                opt.step()
+                state = detach_state(state)
+                total += losses.detach().double().cpu() * min(chunk, steps - start)
+                for k, norm in enumerate(norms.tolist()):
+                    if running[k]:
+                        histories[k].grad_norms.append(norm)
+            epoch_loss = (total / steps).tolist()
+            for k in range(n):
+                if running[k]:
+                    histories[k].train_loss.append(epoch_loss[k])
+                    if not math.isfinite(epoch_loss[k]):
+                        histories[k].diverged = True
+                        running[k] = False
+            if not running.any():
+                break
+        return histories
+
     @torch.no_grad()
     def evaluate(self, loss_fn, data: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
         """Loss of every copy on ``data = (X, y)`` in evaluation mode: a tensor of shape ``(copies,)``."""
@@ -232,6 +297,19 @@ class Ensemble(nn.Module):
         losses = vmap(lambda p, b: loss_fn(self._call(p, b, x.to(device)), y.to(device)))(params, buffers)
         self.train(was_training)
         return losses
+
+
+def _clip_per_copy(params: dict[str, torch.Tensor], clip_norm: float | None) -> torch.Tensor:
+    """Each copy's gradient norm before clipping, ``(copies,)``; with ``clip_norm`` each copy's gradient is
+    rescaled by its own norm, ``g * min(1, c / ||g||)``."""
+    grads = [p.grad for p in params.values() if p.grad is not None]
+    norms = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.flatten(1), dim=1) for g in grads]),
+                                     dim=0)
+    if clip_norm is not None:
+        scale = (clip_norm / (norms + 1e-6)).clamp(max=1.0)
+        for g in grads:
+            g.mul_(scale.view(-1, *[1] * (g.dim() - 1)).to(g.dtype))
+    return norms
 
 
 def _is_tensor_pair(data) -> bool:

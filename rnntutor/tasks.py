@@ -1,4 +1,4 @@
-"""Sequence tasks that need memory, generated on the fly (chapters 1, 2, 3, 5, 6 and 7).
+"""Sequence tasks that need memory, generated on the fly (chapters 1 to 7).
 
 Every generator takes a ``torch.Generator`` so that a batch is reproducible, and returns inputs in the
 batch-first layout ``(batch, length, features)``.
@@ -104,3 +104,24 @@ def adding_problem(batch: int, length: int, generator: torch.Generator | None = 
     markers[rows, first] = 1.0
     markers[rows, second] = 1.0
     return torch.stack([values, markers], dim=-1), values[rows, first] + values[rows, second]
+
+
+def delayed_copy(batch: int, length: int, delay: int, symbols: int = 2, generator: torch.Generator | None = None):
+    """Repeat, at every step of a stream, the symbol read ``delay`` steps before (chapter 4, "Training through
+    time": truncated backpropagation through time).
+
+    Each of the ``batch`` streams is ``length`` symbols drawn uniformly from ``symbols`` values, one-hot
+    encoded; the target at step ``t`` is the input at step ``t - delay``, a dependency of exactly ``delay``
+    steps. The stream was already running before its first step: the targets of the first ``delay`` steps
+    are symbols the model never saw, drawn like the others, so that every step has a target and nothing
+    can be learned there. A model that remembers nothing is right with probability ``1 / symbols``.
+
+    Returns ``x`` of shape ``(batch, length, symbols)`` (float32) and ``y`` of shape ``(batch, length)``
+    (int64), ``y[:, t] == x[:, t - delay].argmax(-1)`` for ``t >= delay``.
+    """
+    check_positive_ints(batch=batch, length=length, delay=delay, symbols=symbols)
+    if symbols < 2:
+        raise ValueError(f"symbols must be at least 2, got {symbols}")
+    tokens = torch.randint(symbols, (batch, delay + length), generator=generator)
+    x = torch.nn.functional.one_hot(tokens[:, delay:], symbols).float()
+    return x, tokens[:, :length]
