@@ -107,8 +107,8 @@ def test_myst_becomes_plain_markdown(tmp_path):
         v4.new_code_cell("glue()", outputs=[glue, number]),
         v4.new_markdown_cell("Right {glue:text}`accuracy` of the time, loss {glue:text}`loss:.2f`; "
                              "see {ref}`ex-z-2`, {ref}`the table <tab-1>` and {doc}`other`."),
-        v4.new_markdown_cell("```{exercise}\n:label: ex-z-1\nFirst.\n```\n\n```{exercise}\n:label: ex-z-2\n"
-                             "- a list\n\n````{note}\nNested {math}`x^2`.\n````\n```"),
+        v4.new_markdown_cell("```{exercise}\n:label: ex-z-1\nFirst.\n```\n\n````{exercise}\n:label: ex-z-2\n"
+                             "- a list\n\n```{note}\nNested {math}`x^2`.\n```\n````"),
     ]
     source = tmp_path / "chapter.ipynb"
     nbformat.write(v4.new_notebook(cells=cells), source)
