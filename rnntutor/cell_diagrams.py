@@ -76,8 +76,11 @@ class _Canvas:
             points[-1] = self.shapes[to].edge(x1 - x0, y1 - y0)
         xs, ys = zip(*points, strict=True)
         self.ax.plot(xs, ys, color=color, linewidth=width, solid_capstyle="butt", zorder=2 if over else 1, gid=gid)
-        if arrow:
-            self.ax.annotate("", xy=points[-1], xytext=points[-2], zorder=2,
+        if arrow:  # only the head: the line is drawn above, so that a bridge beneath it stays open
+            (x0, y0), (x1, y1) = points[-2], points[-1]
+            length = max(abs(x1 - x0), abs(y1 - y0))
+            tail = (x1 - 0.01 * (x1 - x0) / length, y1 - 0.01 * (y1 - y0) / length)
+            self.ax.annotate("", xy=points[-1], xytext=tail, zorder=2 if over else 1,
                              arrowprops={"arrowstyle": "-|>", "color": color, "lw": width, "shrinkA": 0,
                                          "shrinkB": 0, "mutation_scale": 12})
 
@@ -123,7 +126,7 @@ def draw_gru_cell(ax=None):
     c.node("add", 8.0, top, "+")
     c.layer("z", 1.9, row, "σ")
     c.layer("r", 3.2, row, "σ")
-    c.layer("W_hn", 5.0, 3.3, r"$W_{hn} h_{t-1} + b_{hn}$", color=LINEAR_COLOR, width=2.0)
+    c.layer("W_hn", 5.0, 3.3, r"$W_{hn} h_{t-1} + b_{hn}$", color=LINEAR_COLOR, width=2.3)
     c.node("reset", 5.0, row, "×")
     c.layer("n", 6.6, row, "tanh")
     c.node("one_minus", 6.6, 3.0 + 0.15, "1−")
@@ -182,9 +185,9 @@ def draw_lstm_cell(ax=None):
     :math:`h_t = o_t \odot \tanh(c_t)` leaves along the bottom and on top. Chapter "The LSTM".
     """
     fig, ax = _axes(ax, (8.0, 5.2))
-    c = _Canvas(ax, 10.0, 5.8)
+    c = _Canvas(ax, 11.2, 5.8)
     c.frame(0.4, -0.1, 9.4, 5.2)
-    top, bus, row = 4.6, 0.9, 2.0
+    top, bus, row, up = 4.6, 0.9, 2.0, 11.0  # up: where the copy of h_t for the layer above leaves
     c.node("forget", 2.4, top, "×")
     c.node("add", 4.6, top, "+")
     c.layer("f", 2.4, row, "σ")
@@ -197,7 +200,7 @@ def draw_lstm_cell(ax=None):
     # the cell state: c_{t-1} -> forget -> add -> c_t
     c.wire((-0.6, top), (2.4, top), to="forget", color=STATE_COLOR, width=3.0, gid="cell-state")
     c.wire((2.4, top), (4.6, top), to="add", color=STATE_COLOR, width=3.0, gid="cell-state")
-    c.wire((4.6, top), (10.6, top), color=STATE_COLOR, width=3.0, gid="cell-state")
+    c.wire((4.6, top), (10.2, top), color=STATE_COLOR, width=3.0, gid="cell-state")
     c.wire((7.0, top), (7.0, 3.35), to="squash")
     c.dot(7.0, top, STATE_COLOR)
     # h_{t-1} and x_t into the four layers
@@ -215,16 +218,16 @@ def draw_lstm_cell(ax=None):
     c.wire((4.6, 3.35), (4.6, top), to="add")
     c.wire((5.7, row), (7.0, row), to="out")
     c.wire((7.0, 3.35), (7.0, row), to="out")
-    c.wire((7.0, row), (7.0, bus), (10.6, bus))
-    c.bridge(8.6, top, vertical=True)
-    c.wire((8.6, bus), (8.6, 5.9), over=True)
-    c.dot(8.6, bus)
+    # h_t leaves to the next step and, right of where c_t ends (no crossing), to the layer above
+    c.wire((7.0, row), (7.0, bus), (11.8, bus))
+    c.wire((up, bus), (up, 5.9))
+    c.dot(up, bus)
     # names of the vectors
     c.label(-0.75, top, "$c_{t-1}$", ha="right")
-    c.label(10.75, top, "$c_t$", ha="left")
+    c.label(10.35, top, "$c_t$", ha="left")
     c.label(-0.75, bus, "$h_{t-1}$", ha="right")
-    c.label(10.75, bus, "$h_t$", ha="left")
-    c.label(8.6, 6.15, "$h_t$")
+    c.label(11.95, bus, "$h_t$", ha="left")
+    c.label(up, 6.15, "$h_t$")
     c.label(1.3, -1.25, "$x_t$")
     c.label(2.15, 3.3, "$f_t$")
     c.label(3.25, 2.75, "$i_t$")

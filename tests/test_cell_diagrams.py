@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from itertools import pairwise
 
 import matplotlib
 
@@ -61,3 +62,19 @@ def test_draws_into_the_axes_it_is_given(draw):
     fig, (left, right) = plt.subplots(1, 2)
     assert draw(ax=right) is fig
     assert right.texts and not left.texts
+
+
+def test_no_line_of_the_lstm_crosses_the_cell_state():
+    """A line that crossed c would read as if c_t fed it; h_t goes up right of where c_t ends."""
+    ax = draw_lstm_cell().axes[0]
+    state = [line for line in ax.lines if line.get_gid() == "cell-state"]
+    (top,) = {y for line in state for y in line.get_ydata()}
+    left = min(x for line in state for x in line.get_xdata())
+    right = max(x for line in state for x in line.get_xdata())
+    for line in ax.lines:
+        if line.get_gid() == "cell-state":
+            continue
+        points = list(zip(line.get_xdata(), line.get_ydata(), strict=True))
+        for (x0, y0), (x1, y1) in pairwise(points):
+            if x0 == x1 and min(y0, y1) < top < max(y0, y1):
+                assert not left <= x0 <= right, f"a vertical line at x = {x0} crosses the cell state"
