@@ -21,8 +21,10 @@ $(MATHJAX): _mathjax/package.json _mathjax/package-lock.json
 	npm ci --prefix _mathjax --no-audit --no-fund --loglevel=error
 	touch $(MATHJAX)
 
-book: $(STAMP) $(MATHJAX)
+# The web pages, then the whole book as one PDF (printed by chromium), which the front page links to.
+book: system-packages $(STAMP) $(MATHJAX)
 	$(BIN)/jupyter-book build . -W --keep-going
+	$(BIN)/python tools/print_book.py
 	@echo "The book is at $(CURDIR)/_build/html/index.html"
 
 # The browser test drives Debian's chromium, npm installs MathJax, and the grading test sandboxes submissions
