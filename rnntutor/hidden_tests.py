@@ -197,6 +197,63 @@ def gru_step(x, h, W_ih, W_hh, b_ih, b_hh):
     return (1.0 - z) * n + z * h
 
 
+def state_gradients(h, W_hh, g_T):
+    """dL/dh_t for t = 1 ... T of the recurrent neuron, from g_T = dL/dh_T:
+    g_(t-1) = ((1 - h_t^2) * g_t) W_hh, NumPy; the layout of ``h``."""
+    grads = [g_T]
+    for t in range(len(h) - 1, 0, -1):
+        grads.append(((1.0 - h[t] ** 2) * grads[-1]) @ W_hh)
+    return np.stack(grads[::-1])
+
+
+def recurrent_weight_gradient(h0, h, g):
+    """dL/dW_hh = sum over t of ((1 - h_t^2) * g_t)^T h_(t-1), summed over the batch too, NumPy."""
+    previous = np.concatenate([h0[None], h[:-1]])
+    return sum(((1.0 - h[t] ** 2) * g[t]).T @ previous[t] for t in range(len(h)))
+
+
+def clip_by_norm(grads, max_norm):
+    """The gradients scaled by min(1, max_norm / their joint norm), NumPy."""
+    total = np.sqrt(sum(float(np.sum(g ** 2)) for g in grads))
+    scale = min(1.0, max_norm / total) if total > 0 else 1.0
+    return [g * scale for g in grads], total
+
+
+def sampling_probabilities(z, temperature, k):
+    """softmax(z / T) over the k largest scores of each row, 0 elsewhere, NumPy."""
+    kth = np.sort(z, axis=-1)[..., -k][..., None]
+    a = np.where(z >= kth, z / temperature, -np.inf)
+    e = np.exp(a - a.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def sample_index(p, u):
+    """The index i of each row with P(< i) <= u < P(<= i): inverse-CDF sampling, as Python lists."""
+    return [int(np.searchsorted(np.cumsum(row), value, side="right")) for row, value in zip(p, u, strict=True)]
+
+
+def midpoints(p, rng):
+    """Uniform numbers in the middle of the interval of a random index with probability at least 0.01 in each
+    row of ``p``, so that inverse-CDF sampling in any precision picks that index."""
+    u = []
+    for row in p:
+        index = rng.choice(np.flatnonzero(row >= 0.01))
+        u.append(float(np.sum(row[:index]) + row[index] / 2))
+    return u
+
+
+def generate(table, first, temperature, k, rng):
+    """(the indices a bigram table of scores generates from ``first``, the uniform numbers that pick them),
+    NumPy; one step for each of ``rng``'s draws, with the numbers chosen by ``midpoints``."""
+    index, indices, u = first, [], []
+    for _ in range(rng.integers(5, 12)):
+        p = sampling_probabilities(table[index][None], temperature, k)
+        u += midpoints(p, rng)
+        index = sample_index(p, u[-1:])[0]
+        indices.append(index)
+    return indices, u
+
+
 def unroll(step, xs, state, *params):
     """Run a NumPy ``step`` over ``xs`` (time first); return (every h stacked, the last state)."""
     outputs = []
@@ -223,6 +280,16 @@ def given_gru_step(x, h_prev, W_ih, W_hh, b_ih, b_hh):
     hr, hz, hn = (h_prev @ W_hh.T + b_hh).chunk(3, dim=-1)
     r, z = torch.sigmoid(ir + hr), torch.sigmoid(iz + hz)
     return (1 - z) * torch.tanh(i_n + r * hn) + z * h_prev
+
+
+def given_sampling_probabilities(logits, temperature, k):
+    kth = logits.topk(k, dim=-1).values[..., -1:]
+    return torch.softmax(logits.masked_fill(logits < kth, float("-inf")) / temperature, dim=-1)
+
+
+def given_sample_from(probabilities, u):
+    index = (probabilities.cumsum(dim=-1) <= u[..., None]).sum(dim=-1)
+    return index.clamp(max=probabilities.shape[-1] - 1)
 
 
 def _forbidden_object(value) -> bool:

@@ -27,6 +27,9 @@ MISTAKES = {
     "lstm_step": ("i, f, g, o = (", "i, f, o, g = (", {"q1"}),  # gates in the wrong order (q2 runs with a given step)
     "forecast_baseline": ("return X, series[lookback:]", "return X, series[lookback - 1 : -1]", {"q1"}),  # y off by one
     "gru_step": ("return (1 - z) * n + z * h_prev", "return z * n + (1 - z) * h_prev", {"q1"}),  # z and 1 - z swapped
+    # every gradient scaled, also those already within the norm (only the hidden test has one)
+    "bptt_clipping": ("scale = torch.clamp(max_norm / total, max=1.0)", "scale = max_norm / total", {"q3"}),
+    "text_sampling": ("scores / temperature", "scores * temperature", {"q1"}),  # the temperature multiplied
 }
 
 # What a student who wants the public tests to pass might try: replace the comparisons they use.
@@ -159,12 +162,28 @@ def test_correct_answer_in_float32_scores_full_marks(scores, name):
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
-def test_unanswered_notebook_runs_every_cell(built, name):
-    """Run all on the student version as handed out: every cell runs, the checks say what is missing."""
+def test_student_notebook_needs_no_other_file(built, name, tmp_path, monkeypatch):
+    """Its first cell writes the public tests when tests/ is missing (Colab after a runtime reset: no upload),
+    and its markdown holds no MyST that Jupyter would show raw."""
+    nb = nbformat.read(built / name / "student" / f"{name}.ipynb", as_version=4)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(nb.cells[0].source, "first cell", "exec"), {})
+    public = sorted((built / name / "student" / "tests").glob("*.py"))
+    assert public and sorted(p.name for p in (tmp_path / "tests").iterdir()) == [p.name for p in public]
+    assert all((tmp_path / "tests" / p.name).read_text() == p.read_text() for p in public)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            assert not re.search(r"\{[\w:-]+\}`|^\s*(`{3,}|:{3,})\{", cell.source, re.MULTILINE), cell.source
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_unanswered_notebook_runs_every_cell(built, name, tmp_path):
+    """Run all on the student version as handed out, alone in a folder: every cell runs, the checks say what is
+    missing."""
     from nbclient import NotebookClient
 
-    folder = built / name / "student"
-    nb = nbformat.read(folder / f"{name}.ipynb", as_version=4)
+    folder = tmp_path
+    nb = nbformat.read(built / name / "student" / f"{name}.ipynb", as_version=4)
     NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute()
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors, errors

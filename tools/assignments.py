@@ -5,19 +5,26 @@
 
 For each source notebook NAME.ipynb, ``otter assign`` writes OUTPUT/NAME/autograder/ (the notebook with
 its solutions, every test, and the Gradescope autograder zip NAME-autograder_<time>.zip) and
-OUTPUT/NAME/student/ (the notebook without solutions, and the public tests). The student folder is also
-zipped to OUTPUT/NAME/NAME-student.zip, the one file to hand out: on Colab, the notebook's first cell asks
-for it to unpack the tests. Unless --no-run-tests is given, otter assign grades the solutions notebook
-and stops when it does not score full marks.
+OUTPUT/NAME/student/ (the notebook without solutions, and the public tests). The student notebook
+carries its public tests too: its first cell writes them to tests/ when they are missing (on Colab after
+every runtime reset), so that the notebook is the only file a student needs; and its MyST (citations,
+directives) is written as plain Markdown, which Jupyter and Colab show as it is meant. The student folder
+is also zipped to OUTPUT/NAME/NAME-student.zip. Unless --no-run-tests is given, otter assign grades the
+solutions notebook and stops when it does not score full marks.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import io
 import shutil
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
+
+import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,12 +54,47 @@ def build(source: Path, output: Path, run_tests: bool = True) -> Path:
         except BaseException:
             shutil.rmtree(target, ignore_errors=True)
             raise
+        self_contained(built / "student" / source.name)
         shutil.make_archive(str(built / f"{source.stem}-student"), "zip", root_dir=built / "student")
         if target.exists():
             shutil.rmtree(target)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copytree(built, target)
     return target
+
+
+UNPACK_TESTS = """
+
+# The public tests of this assignment, written to tests/ when they are missing (on Colab, after every
+# runtime reset): this notebook is the only file you need.
+import base64
+import io
+import os
+import zipfile
+
+if not os.path.isdir("tests"):
+    zipfile.ZipFile(io.BytesIO(base64.b64decode(
+{encoded}
+    ))).extractall()"""
+
+
+def self_contained(notebook: Path) -> None:
+    """Rewrite the student ``notebook``: its public tests (the tests/ folder next to it) packed into its first
+    code cell, which unpacks them when tests/ is missing; its MyST written as plain Markdown."""
+    from rnntutor.student import PlainMarkdown, read_references
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        for path in sorted((notebook.parent / "tests").glob("*.py")):
+            z.write(path, f"tests/{path.name}")
+    text = base64.b64encode(buffer.getvalue()).decode()
+    encoded = "\n".join(f'        "{text[i:i + 100]}"' for i in range(0, len(text), 100))
+    nb = nbformat.read(notebook, as_version=4)
+    first = next(c for c in nb.cells if c.cell_type == "code")
+    first.source = first.source.rstrip("\n") + UNPACK_TESTS.format(encoded=encoded)
+    references = read_references(ROOT / "references.bib") if (ROOT / "references.bib").is_file() else None
+    nb, _ = PlainMarkdown(references=references, folder=ROOT / "book").preprocess(nb, {})
+    nbformat.write(nb, notebook)
 
 
 def main(argv=None) -> int:
