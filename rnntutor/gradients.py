@@ -9,8 +9,10 @@ parameters. Two facts follow, and this module measures both:
 - the gradient that reaches the state :math:`k` steps back is a product of :math:`k` Jacobians,
   :math:`\partial L / \partial h_{T-k} = (\partial h_{T-k+1} / \partial h_{T-k})^\top \cdots
   (\partial h_T / \partial h_{T-1})^\top \, \partial L / \partial h_T`, so its norm shrinks or grows
-  geometrically with :math:`k` (:func:`state_gradient_norms`). For the recurrent weight the rate is set by
-  its spectral radius (:func:`spectral_radius`, :func:`recurrent_weight`).
+  geometrically with :math:`k` (:func:`state_gradient_norms`). In a linear network the rate over many steps is
+  the spectral radius of the recurrent weight (:func:`spectral_radius`); with the :math:`\tanh` its spectral
+  norm bounds it, so a norm below 1 makes the gradient vanish; a radius below 1 is not enough
+  (:func:`recurrent_weight` draws matrices whose radius and norm are equal).
 
 A *step* below is a recurrent cell (:class:`~rnntutor.cells.RNNCell`, :class:`~rnntutor.cells.GRUCell`,
 :class:`~rnntutor.cells.LSTMCell`, or torch's), or any function ``step(x_t, state) -> state``. The state is
