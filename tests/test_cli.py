@@ -1,23 +1,43 @@
 import subprocess
 import sys
 
+import matplotlib.dates
 import numpy as np
 import pytest
+from matplotlib.figure import Figure
 
 from rnntutor.baselines import all_baselines
 from rnntutor.cli import main
 from rnntutor.data import airline_path, load_airline
-from rnntutor.metrics import rmse
+from rnntutor.metrics import mae, mape, mase, mase_scale, rmse
 
 
 @pytest.fixture
 def airline_with_gaps(tmp_path):
-    """The airline CSV with an empty row and a row without a value, which the command must drop."""
+    """The airline CSV with an empty row, a month without a value (1949-11) and a month left out (1949-12):
+    the command interpolates both, on the monthly grid, so the season keeps its phase."""
     lines = airline_path().read_text().splitlines()
-    lines[10:10] = ["", "1949-13,"]
+    assert lines[11].startswith("1949-11") and lines[12].startswith("1949-12")
+    lines[11] = "1949-11,"
+    del lines[12]
+    lines[5:5] = [""]
     path = tmp_path / "gaps.csv"
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+@pytest.fixture
+def saved_figures(monkeypatch):
+    """The figures the command saves, kept for inspection."""
+    figures = []
+    save = Figure.savefig
+
+    def keep(self, *args, **kwargs):
+        figures.append(self)
+        return save(self, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", keep)
+    return figures
 
 
 def run(capsys, *args):
@@ -26,22 +46,65 @@ def run(capsys, *args):
     return status, out, err
 
 
-def test_forecast_prints_the_table_and_the_forecast_and_writes_the_plot(capsys, airline_with_gaps, tmp_path):
+def test_forecast_fills_gaps_scores_origins_and_intervals_and_plots_dates(capsys, airline_with_gaps, tmp_path,
+                                                                          saved_figures):
     plot = tmp_path / "forecast.png"
-    status, out, err = run(capsys, airline_with_gaps, "--horizon", 3, "--plot", plot)
+    status, out, err = run(capsys, airline_with_gaps, "--horizon", 3, "--seeds", 3, "--plot", plot)
     assert status == 0
-    assert err.splitlines() == [f"note: {airline_with_gaps}: dropped 2 empty rows or rows with no value in "
-                                f"column 'Passengers' (rows 11, 12)"]
+    assert err.splitlines() == [
+        f"note: {airline_with_gaps}: dropped 2 empty rows or rows with no value in column 'Passengers' (rows 6, 13)",
+        f"note: {airline_with_gaps}: 2 missing values (1949-11, 1949-12) filled by linear interpolation between "
+        "their neighbours"]
     assert "144 values, 1949-01 to 1960-12" in out
     assert "the last 43 values, 1957-06 to 1960-12" in out
-    rows = {line.split()[0]: line.split() for line in out.splitlines() if line[:1].isalpha() or line[:1] == "1"}
     _, y = load_airline()
+    y[10:12] = y[9] + (y[12] - y[9]) * np.array([1, 2]) / 3  # the interpolated months
+    table = out.split("forecasts from")[0].splitlines()
+    rows = {line.split()[0]: line.split() for line in table if line[:1].isalpha() or line[:1] == "1"}
     expected = all_baselines(y, 101, 12)
-    assert float(rows["naive"][1]) == pytest.approx(rmse(y[101:], expected["naive"].one_step), abs=0.006)
-    assert float(rows["SARIMA"][1]) == pytest.approx(rmse(y[101:], expected["SARIMA"].one_step), abs=0.006)
+    scale = mase_scale(y[:101], 12)
+    assert [float(v) for v in rows["SARIMA"][1:5]] == pytest.approx([rmse(y[101:], expected["SARIMA"].one_step),
+                                                 mae(y[101:], expected["SARIMA"].one_step),
+                                                 mape(y[101:], expected["SARIMA"].one_step),
+                                                 mase(y[101:], expected["SARIMA"].one_step, scale)], abs=0.006)
     assert float(rows["LSTM"][1]) < float(rows["naive"][1])
-    assert [key for key in rows if key.startswith("1961")] == ["1961-01", "1961-02", "1961-03"]
+    assert "forecasts from 43 origins of the held-out part (1957-06 to 1960-12), 1 to 3 steps ahead" in out
+    rmse_rows = out.split("RMSE by horizon")[1].split("MASE by horizon")[0].splitlines()[2:]
+    sarima_h1 = next(line for line in rmse_rows if line.startswith("SARIMA")).split()[1]
+    assert float(sarima_h1) == pytest.approx(rmse(y[101:], expected["SARIMA"].one_step), abs=0.006)
+    cover = {line.split()[0]: [float(v) for v in line.split()[1:]] for line in out.split("interval score (lower is "
+             "better)")[1].split("forecast of the next")[0].splitlines()[2:] if line.strip()}
+    assert set(cover) == {"LSTM", "SARIMA", "Holt-Winters"}
+    assert all(0 <= c[0] <= c[2] <= 1 for c in cover.values())
+    future = [line.split() for line in out.splitlines() if line.startswith("1961")]
+    assert [row[0] for row in future] == ["1961-01", "1961-02", "1961-03"]
+    for row in future:  # date, then for the LSTM and SARIMA: point, 80 % "low to high", 95 % "low to high"
+        for first in (1, 8):
+            point, low80, high80, low95, high95 = (float(row[first + i]) for i in (0, 1, 3, 4, 6))
+            assert low95 <= low80 < point < high80 <= high95
     assert plot.stat().st_size > 10_000 and f"plot written to {plot}" in out
+    axis = saved_figures[0].axes[0].xaxis
+    assert isinstance(axis.get_major_locator(), matplotlib.dates.DateLocator) and axis.get_label_text() == "date"
+
+
+def test_rolling_origins_can_be_fewer_or_none_and_show_a_progress_bar_when_many(capsys, monkeypatch):
+    import tqdm.auto
+
+    bars = []
+
+    class Bar(tqdm.auto.tqdm):
+        def __init__(self, *args, **kwargs):
+            bars.append(kwargs.get("disable"))
+            super().__init__(*args, **{**kwargs, "disable": True})
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", Bar)
+    status, out, _ = run(capsys, airline_path(), "--horizon", 2, "--seeds", 2, "--origins", 4)
+    assert status == 0 and "forecasts from 4 origins of the held-out part (1957-06 to 1960-12)" in out
+    assert bars == [True]  # 4 origins are quick: no bar
+    status, out, _ = run(capsys, airline_path(), "--horizon", 2, "--seeds", 2, "--origins", 25)
+    assert status == 0 and "forecasts from 25 origins" in out and bars[-1] is None  # a bar on a terminal
+    status, out, _ = run(capsys, airline_path(), "--horizon", 2, "--seeds", 2, "--origins", 0)
+    assert status == 0 and "origins" not in out and "MASE" in out
 
 
 def test_plot_is_never_written_over_unless_asked(capsys, tmp_path):
@@ -88,6 +151,13 @@ def write(tmp_path, content):
         (lambda p: [airline_path(), "--plot", p / "x.nope"], "unknown figure type 'nope'"),
         (lambda p: [airline_path(), "--plot", p / "no" / "x.png"], "no such directory"),
         (lambda p: [write(p, b"a,b\n1,\xe9\n")], "not a readable CSV text file"),
+        (lambda p: [write(p, "d,v\n" + "".join(f"2020-01-{d:02d},{d}\n" for d in (1, 3, 6, 8, 10)))],
+         "irregular dates: the step between rows varies from 2 days to 3 days"),
+        (lambda p: [write(p, "d,v\n2020-01-03,1\n2020-01-02,2\n2020-01-04,3\n")], "do not increase"),
+        (lambda p: [write(p, "d,v\n" + "".join(f"2020-{m:02d}-01,{m}\n" for m in (1, 2, 12)))],
+         "more than half of it missing"),
+        (lambda p: [airline_path(), "--origins", "-1"], "--origins must be a non-negative int"),
+        (lambda p: [airline_path(), "--seeds", "0"], "--seeds must be at least 1"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_status_2(capsys, tmp_path, make_args, message):
