@@ -105,3 +105,16 @@ def test_packed_input_errors(kind):
     bad_state = torch.zeros(1, 4, HIDDEN_SIZE, dtype=torch.float64)
     with pytest.raises(ValueError, match=re.escape("of shape (1, 5, 4), got (1, 4, 4)")):
         ours(packed, (bad_state, bad_state) if kind == "lstm" else bad_state)
+
+
+@pytest.mark.parametrize("kind", LAYERS)
+def test_packed_input_stays_on_the_device_of_the_layer(kind):
+    """On the meta device (shapes, no values) a path that left a tensor on the CPU would stop."""
+    ours, _ = make_pair(kind, INPUT_SIZE, HIDDEN_SIZE, num_layers=2, bidirectional=True, device="meta")
+    padded = torch.zeros(7, len(LENGTHS), INPUT_SIZE, dtype=torch.float64, device="meta")
+    packed = pack_padded_sequence(padded, torch.tensor(LENGTHS), enforce_sorted=False)
+    state = torch.zeros(4, len(LENGTHS), HIDDEN_SIZE, dtype=torch.float64, device="meta")
+    output, final = ours(packed, (state, state) if kind == "lstm" else state)
+    assert output.data.device.type == "meta" and output.data.shape == (sum(LENGTHS), 2 * HIDDEN_SIZE)
+    for h in final if kind == "lstm" else (final,):
+        assert h.device.type == "meta" and h.shape == (4, len(LENGTHS), HIDDEN_SIZE)
