@@ -1,6 +1,6 @@
-"""Reading on a phone: every sidebar button opens its sidebar (static/sidebar-toggles.js), and long inline
-code, signatures and index tables wrap instead of making the page wider than the screen
-(static/small-screens.css)."""
+"""Reading on a phone: every sidebar button opens its sidebar (static/sidebar-toggles.js), long inline
+code, signatures and index tables wrap instead of making the page wider than the screen, and figures
+shrink with the column without being squashed (static/small-screens.css)."""
 
 from pathlib import Path
 
