@@ -277,12 +277,13 @@ class ForecasterEnsemble:
 
     def sample_paths(self, y, origins, horizon: int, residuals, paths: int, gen: np.random.Generator) -> np.ndarray:
         """Simulated futures from each origin: at every step each copy adds one of its own ``residuals`` (growth
-        units, drawn with replacement by ``gen``) to its forecast growth and feeds the result back, the
-        residual bootstrap of Hyndman and Athanasopoulos for neural network autoregressions.
+        units, centred on their mean, drawn with replacement by ``gen``) to its forecast growth and feeds the
+        result back, the residual bootstrap of Hyndman and Athanasopoulos for neural network autoregressions.
         ``(copies, len(origins), paths, horizon)``."""
         residuals = np.asarray(residuals, dtype=float)
         if residuals.ndim != 2 or len(residuals) != len(self):
             raise ValueError(f"residuals must hold one row per copy ({len(self)}), got shape {residuals.shape}")
+        residuals = residuals - residuals.mean(axis=1, keepdims=True)
         check_positive_ints(paths=paths)
         n = len(np.atleast_1d(origins)) * paths
         picks = gen.integers(0, residuals.shape[1], size=(len(self), n, horizon))

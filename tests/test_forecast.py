@@ -406,9 +406,12 @@ def test_sample_paths_add_each_copys_own_residuals_to_the_growth():
     assert zero.shape == (2, 2, 4, 3)
     point = together.from_origins(AIRLINE, [START, START + 1], 3)
     np.testing.assert_allclose(zero, np.repeat(point[:, :, None], 4, 2))
-    constant = together.sample_paths(AIRLINE, [START], 1, np.full_like(residuals, 0.1), 2, gen)
-    point = together.from_origins(AIRLINE, [START], 1)
-    np.testing.assert_allclose(constant[:, 0, :, 0], np.exp(0.1) * point[:, 0, :1].repeat(2, 1), rtol=1e-6)
+    # residuals 0.4 and 0.2 are centred on their mean 0.3: each path's log growth moves by +0.1 or -0.1
+    two_values = np.where(np.arange(residuals.shape[1]) % 2, 0.4, 0.2) * np.ones_like(residuals)
+    drawn = together.sample_paths(AIRLINE, [START], 1, two_values, 50, gen)[:, 0, :, 0]
+    point = together.from_origins(AIRLINE, [START], 1)[:, 0]
+    ratio = np.log(drawn / point)
+    assert np.allclose(np.abs(ratio), 0.1, atol=1e-6) and (ratio > 0).any() and (ratio < 0).any()
 
 
 def test_cross_validation_scores_each_candidate_on_the_training_part_only():
