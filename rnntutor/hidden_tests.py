@@ -8,9 +8,10 @@ could have replaced and that a public test or the prompt names:
   ``torch.allclose``, ``torch.nn`` or the package's self-checks, which a submission may have replaced;
 - the tolerance follows the dtype of the inputs, so any correct answer passes in float32 or float64;
 - a forbidden shortcut (``torch.nn``, ``torch.nn.functional``, ``torch._VF``, ``torch.lstm_cell`` and the
-  other fused cells and layers) is refused twice: by reading the submitted function's code (the names it
-  uses, also through aliases, closures and default arguments), and while the function runs, by a
-  ``TorchFunctionMode`` that stops any call to torch's cells, layers or ``linear``;
+  other fused cells and layers; the package's own metrics and baselines) is refused twice: by reading the
+  submitted function's code (the names it uses, also through aliases, closures and default arguments), and
+  while the function runs, by a ``TorchFunctionMode`` that stops any call to torch's cells, layers or
+  ``linear``;
 - ``with_given(function, name=correct)`` runs a question's function with a correct version of the one
   it builds on, so that a mistake in one question does not cost the next ones;
 - for the forecasting questions, made-up series from Python's ``random`` and the airline series read
@@ -57,12 +58,19 @@ def shortcuts(function) -> list[str]:
     codes = [function.__code__]
     while codes:
         code = codes.pop()
+        modules = [v for v in map(function.__globals__.get, code.co_names) if isinstance(v, types.ModuleType)]
+        for module in modules:  # and the modules reached through them, such as rnntutor.metrics
+            modules += [v for v in (getattr(module, n, None) for n in code.co_names)
+                        if isinstance(v, types.ModuleType) and v not in modules]
         for name in code.co_names:
             if name in FORBIDDEN_NAMES:
                 found.add(name)
             value = function.__globals__.get(name)
             if value is not None and _forbidden_object(value):
                 found.add(f"{name} ({_describe(value)})")
+            found.update(f"{m.__name__}.{name}" for m in modules  # such as rnntutor.mase
+                         if not isinstance(getattr(m, name, None), types.ModuleType)
+                         and _forbidden_object(getattr(m, name, None)))
         codes += [c for c in code.co_consts if isinstance(c, types.CodeType)]
     bound = [c.cell_contents for c in (function.__closure__ or ()) if _has_contents(c)]
     bound += list(function.__defaults__ or ()) + list((function.__kwdefaults__ or {}).values())
@@ -292,6 +300,15 @@ def given_sample_from(probabilities, u):
     return index.clamp(max=probabilities.shape[-1] - 1)
 
 
+def given_mase_scale(train, season):
+    return sum(abs(train[t] - train[t - season]) for t in range(season, len(train))) / (len(train) - season)
+
+
+def given_mase(actual, forecast, train, season):
+    return sum(abs(a - f) for a, f in zip(actual, forecast, strict=True)) / len(actual) / given_mase_scale(
+        [float(v) for v in train], season)
+
+
 def _forbidden_object(value) -> bool:
     if isinstance(value, types.ModuleType):
         name = value.__name__
@@ -303,7 +320,7 @@ def _forbidden_object(value) -> bool:
                                        for m in (torch, torch._VF, torch.nn.functional)):
         return True
     module = getattr(value, "__module__", None) or ""
-    return callable(value) and module.startswith("torch.nn")
+    return callable(value) and module.startswith(("torch.nn", "rnntutor.metrics", "rnntutor.baselines"))
 
 
 def _describe(value) -> str:

@@ -30,6 +30,8 @@ MISTAKES = {
     # every gradient scaled, also those already within the norm (only the hidden test has one)
     "bptt_clipping": ("scale = torch.clamp(max_norm / total, max=1.0)", "scale = max_norm / total", {"q3"}),
     "text_sampling": ("scores / temperature", "scores * temperature", {"q1"}),  # the temperature multiplied
+    # the scale from one step back instead of one season
+    "forecast_evaluation": ("train[season:] - train[:-season]", "train[1:] - train[:-1]", {"q1"}),
 }
 
 # What a student who wants the public tests to pass might try: replace the comparisons they use.

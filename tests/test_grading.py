@@ -1,10 +1,11 @@
 """Grading a class (rnntutor.grading): a folder of lstm_step submissions, correct, wrong, empty, endless,
-crashing, memory-hungry, cheating, malicious, forging and broken, is graded to a CSV in which each scores what it
-deserves; the endless one is stopped at the time limit and the crashing one alone fails, both keeping the
-points of question 1; the one that allocates 50 GB fails in that cell alone, under the memory limit, and
-says so; one that spins past its CPU seconds is killed and keeps question 1; the cheats get no hidden points; nothing the malicious one tries is written outside
-its sandbox, and it reaches no network; the forger cannot write into the grader's pipe; a file that is not
-a notebook fails alone. Also the checks of rnntutor.hidden_tests on their own, and the command line.
+crashing, memory-hungry, cheating, malicious, forging and broken, is graded to a CSV in which each scores what
+it deserves; the endless one is stopped at the time limit and the crashing one alone fails, both keeping the
+points of question 1; the one that allocates 50 GB fails in that cell alone, under the memory limit, and says
+so; one that spins past its CPU seconds is killed and keeps question 1; the cheats get no hidden points;
+nothing the malicious one tries is written outside its sandbox, and it reaches no network; the forger cannot
+write into the grader's pipe; a file that is not a notebook fails alone. Also the checks of
+rnntutor.hidden_tests on their own, and the command line.
 
 The submissions are graded in two runs: the endless one alone with a short time limit, the others two at a
 time with a limit that a loaded machine meets.
@@ -255,6 +256,22 @@ def test_hidden_checks_refuse_shortcuts_and_accept_any_correct_dtype():
                 ht.call(cheat, *args)
     with pytest.raises(AssertionError, match="expected a torch.Tensor"):
         ht.expect_close([[0.0]], expected_h, "h_t")
+
+
+def test_hidden_checks_refuse_the_packages_own_metrics():
+    notebook = {}  # a submission's namespace
+    exec("import rnntutor\n"
+         "from rnntutor.metrics import mase_scale as imported\n\n"
+         "def own(train, season):\n"
+         "    return sum(abs(train[t] - train[t - season]) for t in range(season, len(train))) / (len(train) - 1)\n\n"
+         "def through_the_package(train, season):\n"
+         "    return rnntutor.metrics.mase_scale(train, season)\n\n"
+         "def through_an_import(train, season):\n"
+         "    return imported(train, season)\n", notebook)
+    assert ht.call(notebook["own"], [1.0, 2.0, 4.0], 1) == 1.5  # differences 1 and 2, over 3 - 1
+    for cheat in ("through_the_package", "through_an_import"):
+        with pytest.raises(ht.ForbiddenShortcut, match="mase_scale"):
+            ht.call(notebook[cheat], [1.0, 2.0, 4.0], 1)
 
 
 def test_command_line_arguments(tmp_path, capsys):
