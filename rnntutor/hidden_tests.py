@@ -168,6 +168,18 @@ def series(seed: int, length: int = 60) -> list[float]:
     return [round(100 + 2 * t + 30 * ((t % 12) - 6) ** 2 / 36 + rng.random(), 3) for t in range(length)]
 
 
+def adding_batch(seed: int, batch: int, length: int) -> np.ndarray:
+    """A batch of the adding problem drawn by NumPy, float64 (batch, length, 2): values uniform in [0, 1),
+    one marked step in the first half and one in the second."""
+    rng = np.random.default_rng(seed)
+    x = np.zeros((batch, length, 2))
+    x[..., 0] = rng.random((batch, length))
+    half = length // 2
+    for row in x:
+        row[rng.integers(half), 1] = row[rng.integers(half, length), 1] = 1.0
+    return x
+
+
 def airline() -> list[float]:
     """The 144 monthly totals of the airline series, read from the package's CSV file with the csv module
     (not through ``rnntutor.load_airline``, which a submission may have replaced)."""
