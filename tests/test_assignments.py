@@ -33,6 +33,7 @@ MISTAKES = {
     # the scale from one step back instead of one season
     "forecast_evaluation": ("train[season:] - train[:-season]", "train[1:] - train[:-1]", {"q1"}),
     "window_model": ("torch.cat([zeros, x], dim=1)", "torch.cat([x, zeros], dim=1)", {"q1"}),  # zeros on the right
+    "parameter_sharing": ("delta[t].T @ h[t] for t", "delta[t].T @ h[t + 1] for t", {"q2"}),  # h_t, not h_(t-1)
     "adding_problem": ("(x[..., 0] * x[..., 1]).sum(dim=1)", "x[..., 0].sum(dim=1)", {"q1"}),  # every value summed
     # the padding masked, but the sum divided by every step
     "variable_lengths": ("return (losses * mask).sum() / mask.sum()", "return (losses * mask).sum() / losses.numel()",
