@@ -35,7 +35,8 @@ class Ensemble(nn.Module):
 
     ``ensemble(x)`` runs every copy on the same input and returns their outputs stacked, of shape
     ``(len(seeds), *output_shape)``; ``ensemble[k]`` is copy ``k`` as an ordinary module (a copy of its
-    weights); :meth:`fit` trains all copies together.
+    weights); :meth:`fit` trains all copies together, :meth:`fit_truncated` by truncated backpropagation
+    through time, each copy carrying its own state from chunk to chunk.
     """
 
     def __init__(self, make_model: Callable[[], nn.Module], seeds: Sequence[int], device=None):
