@@ -1,9 +1,10 @@
 """The graded assignments: otter assign builds a student and an autograder version of each, and grading
 without Docker (``otter run``) gives the reference solution full marks, a blank notebook zero, and a
-notebook with a typical mistake part of the marks.
+notebook with a typical mistake part of the marks, the same mistake with the comparisons replaced no more;
+the student notebook alone, in an empty folder, writes its public tests and runs from the top.
 
-The assignments are built once for the module, and the nine gradings run side by side: each one starts a
-kernel that imports torch, which is most of its time.
+The assignments are built once for the module, and the gradings (four or five per assignment) run three
+at a time: each one starts a kernel that imports torch, which is most of its time.
 """
 
 import json
