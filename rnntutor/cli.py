@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
         "table scores one-step forecasts (from the true values before each) and multi-step forecasts (from "
         "the training part alone) of the network and of the baselines there (RMSE, MAE, MAPE, MASE); then "
         "forecasts from many origins of the held-out part are scored horizon by horizon, with the coverage "
-        "and interval score of their 80 %% and 95 %% prediction intervals. Last, the network is trained on "
+        "and interval score of their 80 % and 95 % prediction intervals. Last, the network is trained on "
         "the whole series and forecasts the next --horizon values with their intervals.",
     )
     fc.add_argument("file", type=Path, help="CSV file with a header row")
@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="train a character-level LSTM on a UTF-8 text file and print samples",
         description="Train a character-level LSTM on any UTF-8 text (every character is one token, in any "
         "script), report held-out bits per character against unigram and n-gram baselines counted from the "
-        "same training text, and print a sample. The last 10 %% of the text is held out.",
+        "same training text, and print a sample. The last 10 % of the text is held out.",
     )
     gen.add_argument("file", type=Path, help="UTF-8 text file")
     gen.add_argument("--steps", type=int, default=None,
