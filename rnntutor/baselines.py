@@ -97,7 +97,6 @@ def sarima_in_sample_forecasts(y, season: int) -> np.ndarray:
 def holt_winters(y, start: int, season: int, steps: int | None = None) -> Forecasts:
     """Holt-Winters: additive trend, multiplicative season (additive when some training value is not
     positive); Holt's linear trend for a season of 1."""
-    from statsmodels.tsa.holtwinters import ExponentialSmoothing
     from threadpoolctl import threadpool_limits
 
     y, steps = _check(y, start, season, steps)
@@ -105,16 +104,7 @@ def holt_winters(y, start: int, season: int, steps: int | None = None) -> Foreca
     if season > 1:
         shape.update(seasonal="mul" if np.all(y[:start] > 0) else "add", seasonal_periods=season)
     with threadpool_limits(limits=1, user_api="blas"):
-        fitted = ExponentialSmoothing(y[:start], **shape).fit()
-    p = fitted.params
-    known = {"initial_level": p["initial_level"], "initial_trend": p["initial_trend"]}
-    smoothing = {"smoothing_level": p["smoothing_level"], "smoothing_trend": p["smoothing_trend"]}
-    if season > 1:
-        known["initial_seasonal"] = p["initial_seasons"]
-        smoothing["smoothing_seasonal"] = p["smoothing_seasonal"]
-    rerun = ExponentialSmoothing(y, initialization_method="known", **shape, **known).fit(
-        optimized=False, **smoothing
-    )
+        fitted, rerun = _holt_winters_fit(y, start, shape)
     multi_step = fitted.forecast(steps) if steps else np.empty(0)
     return Forecasts(np.asarray(rerun.fittedvalues[start:]), np.asarray(multi_step))
 
@@ -167,7 +157,6 @@ def holt_winters_from_origins(
     every origin. Intervals are quantiles of ``paths`` futures that statsmodels simulates from the state
     space form (multiplicative errors, ``y_t = yhat_t (1 + e_t)``), with ``e_t`` drawn by ``gen`` from the
     relative errors on the training part; the point forecast is the path with every ``e_t = 0``."""
-    from statsmodels.tsa.holtwinters import ExponentialSmoothing
     from threadpoolctl import threadpool_limits
 
     y, _ = _check(y, start, season, 0)
@@ -178,16 +167,7 @@ def holt_winters_from_origins(
     if season > 1:
         shape.update(seasonal="mul", seasonal_periods=season)
     with threadpool_limits(limits=1, user_api="blas"):
-        fitted = ExponentialSmoothing(y[:start], **shape).fit()
-        p = fitted.params
-        known = {"initial_level": p["initial_level"], "initial_trend": p["initial_trend"]}
-        smoothing = {"smoothing_level": p["smoothing_level"], "smoothing_trend": p["smoothing_trend"]}
-        if season > 1:
-            known["initial_seasonal"] = p["initial_seasons"]
-            smoothing["smoothing_seasonal"] = p["smoothing_seasonal"]
-        rerun = ExponentialSmoothing(y, initialization_method="known", **shape, **known).fit(
-            optimized=False, **smoothing
-        )
+        fitted, rerun = _holt_winters_fit(y, start, shape)
         relative = np.asarray(fitted.resid) / np.asarray(fitted.fittedvalues)
         point = np.empty((len(origins), horizon))
         simulated = np.empty((len(origins), paths, horizon))
@@ -205,3 +185,21 @@ def _check_origins(origins, season: int, length: int) -> np.ndarray:
     if origins.ndim != 1 or origins.size == 0 or origins.min() < season + 2 or origins.max() > length:
         raise ValueError(f"origins must run from season + 2 = {season + 2} to the series length {length}")
     return origins
+
+
+def _holt_winters_fit(y: np.ndarray, start: int, shape: dict):
+    """Holt-Winters fitted on ``y[:start]``, and the same model, its parameters fixed, run over all of ``y``
+    (its fitted values from ``start`` on are one-step forecasts that use no later value)."""
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    fitted = ExponentialSmoothing(y[:start], **shape).fit()
+    p = fitted.params
+    known = {"initial_level": p["initial_level"], "initial_trend": p["initial_trend"]}
+    smoothing = {"smoothing_level": p["smoothing_level"], "smoothing_trend": p["smoothing_trend"]}
+    if "seasonal_periods" in shape:
+        known["initial_seasonal"] = p["initial_seasons"]
+        smoothing["smoothing_seasonal"] = p["smoothing_seasonal"]
+    rerun = ExponentialSmoothing(y, initialization_method="known", **shape, **known).fit(
+        optimized=False, **smoothing
+    )
+    return fitted, rerun
