@@ -178,16 +178,9 @@ class Ensemble(nn.Module):
                 size = x.shape[1] if per_copy_data else len(x)
                 total += losses.detach().double().cpu() * size
                 count += size
-                for k, norm in enumerate(norms.tolist()):
-                    if running[k]:
-                        histories[k].grad_norms.append(norm)
+                _record_norms(histories, running, norms)
             epoch_loss = (total / count).tolist()
-            for k in range(n):
-                if running[k]:
-                    histories[k].train_loss.append(epoch_loss[k])
-                    if not math.isfinite(epoch_loss[k]):
-                        histories[k].diverged = True
-                        running[k] = False
+            _record_epoch(histories, running, epoch_loss)
             if val is not None:
                 val_losses = self.evaluate(loss_fn, val).cpu()
                 for k in range(n):
@@ -273,16 +266,8 @@ class Ensemble(nn.Module):
                 opt.step()
                 state = detach_state(state)
                 total += losses.detach().double().cpu() * min(chunk, steps - start)
-                for k, norm in enumerate(norms.tolist()):
-                    if running[k]:
-                        histories[k].grad_norms.append(norm)
-            epoch_loss = (total / steps).tolist()
-            for k in range(n):
-                if running[k]:
-                    histories[k].train_loss.append(epoch_loss[k])
-                    if not math.isfinite(epoch_loss[k]):
-                        histories[k].diverged = True
-                        running[k] = False
+                _record_norms(histories, running, norms)
+            _record_epoch(histories, running, (total / steps).tolist())
             if not running.any():
                 break
         return histories
@@ -311,6 +296,23 @@ def _clip_per_copy(params: dict[str, torch.Tensor], clip_norm: float | None) -> 
         for g in grads:
             g.mul_(scale.view(-1, *[1] * (g.dim() - 1)).to(g.dtype))
     return norms
+
+
+def _record_norms(histories: list[History], running: torch.Tensor, norms: torch.Tensor) -> None:
+    """Append each running copy's gradient norm of this step to its history."""
+    for k, norm in enumerate(norms.tolist()):
+        if running[k]:
+            histories[k].grad_norms.append(norm)
+
+
+def _record_epoch(histories: list[History], running: torch.Tensor, epoch_loss: list[float]) -> None:
+    """Append each running copy's training loss of this epoch; a copy whose loss is not finite stops."""
+    for k, loss in enumerate(epoch_loss):
+        if running[k]:
+            histories[k].train_loss.append(loss)
+            if not math.isfinite(loss):
+                histories[k].diverged = True
+                running[k] = False
 
 
 def _is_tensor_pair(data) -> bool:
