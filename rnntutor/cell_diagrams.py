@@ -43,7 +43,7 @@ class _Canvas:
         self.ax = ax
         self.shapes: dict[str, _Shape] = {}
         ax.set_xlim(-0.9, width + 0.9)
-        ax.set_ylim(-1.9, height + 0.3)
+        ax.set_ylim(-2.5, height + 0.3)
         ax.set_aspect("equal")
         ax.axis("off")
 
@@ -61,10 +61,10 @@ class _Canvas:
 
     def node(self, name: str, x: float, y: float, text: str) -> None:
         """A pointwise operation ("×", "+", "1−", "tanh") in a circle centred on (x, y)."""
-        radius = 0.3 if text == "tanh" else 0.22
+        radius = 0.34 if text == "tanh" else 0.22
         self.shapes[name] = _Shape(x, y, radius, radius)
         self.ax.add_patch(Circle((x, y), radius, facecolor=NODE_COLOR, edgecolor=WIRE_COLOR, linewidth=1.0, zorder=3))
-        self.ax.text(x, y, text, ha="center", va="center", fontsize={1: 12, 2: 10}.get(len(text), 8), zorder=4)
+        self.ax.text(x, y, text, ha="center", va="center", fontsize=12 if len(text) == 1 else 10, zorder=4)
 
     def wire(self, *points, to: str | None = None, color: str = WIRE_COLOR, width: float = 1.4,
              gid: str | None = None, arrow: bool = True, over: bool = False) -> None:
@@ -99,7 +99,7 @@ class _Canvas:
         self.ax.text(x, y, text, zorder=5, **{"fontsize": 11, "ha": "center", "va": "center", **options})
 
     def key(self, text: str) -> None:
-        self.ax.text(0.5, 0.01, text, transform=self.ax.transAxes, ha="center", va="bottom", fontsize=8.5,
+        self.ax.text(0.5, 0.01, text, transform=self.ax.transAxes, ha="center", va="bottom", fontsize=10,
                      color="#444444")
 
 
@@ -118,7 +118,7 @@ def draw_gru_cell(ax=None):
     The reset gate :math:`r_t` scales :math:`W_{hn} h_{t-1} + b_{hn}` after the product, before the candidate's
     tanh, as in torch. Chapter "The GRU".
     """
-    fig, ax = _axes(ax, (8.0, 5.2))
+    fig, ax = _axes(ax, (7.5, 5.2))
     c = _Canvas(ax, 10.0, 5.8)
     c.frame(0.4, -0.1, 9.4, 5.2)
     top, bus, x_line, row = 4.6, 0.9, 0.3, 2.0
@@ -169,11 +169,11 @@ def draw_gru_cell(ax=None):
     c.label(1.65, 3.1, "$z_t$")
     c.label(3.45, 2.5, "$r_t$")
     c.label(7.3, 1.72, "$n_t$")
-    c.label(4.9, 0.6, r"$W_{in} x_t + b_{in}$", fontsize=9)
-    c.label(7.3, 2.85, "$1-z_t$", fontsize=9)
+    c.label(4.9, 0.6, r"$W_{in} x_t + b_{in}$", fontsize=10)
+    c.label(7.3, 2.85, "$1-z_t$", fontsize=10)
     ax.set_title("The GRU cell (torch's reset-after form)")
-    c.key("yellow box: sigmoid σ or tanh of a linear map of its inputs   "
-          "grey box: a linear map   pink circle: pointwise ×, + or 1−   dot: a copy")
+    c.key("yellow box: sigmoid σ or tanh of a linear map of its inputs   grey box: a linear map\n"
+          "pink circle: pointwise ×, + or 1−   dot: a copy")
     return fig
 
 
@@ -184,7 +184,7 @@ def draw_lstm_cell(ax=None):
     g_t`: one pointwise product and one sum per step, the path that carries memory. The hidden state
     :math:`h_t = o_t \odot \tanh(c_t)` leaves along the bottom and on top. Chapter "The LSTM".
     """
-    fig, ax = _axes(ax, (8.0, 5.2))
+    fig, ax = _axes(ax, (7.5, 5.2))
     c = _Canvas(ax, 11.2, 5.8)
     c.frame(0.4, -0.1, 9.4, 5.2)
     top, bus, row, up = 4.6, 0.9, 2.0, 11.0  # up: where the copy of h_t for the layer above leaves
@@ -233,8 +233,8 @@ def draw_lstm_cell(ax=None):
     c.label(3.25, 2.75, "$i_t$")
     c.label(4.85, 2.75, "$g_t$")
     c.label(6.35, 1.75, "$o_t$")
-    c.label(5.8, 4.9, "cell state (memory)", fontsize=9, color=STATE_COLOR)
+    c.label(5.0, 4.9, "cell state (memory)", ha="left", fontsize=10, color=STATE_COLOR)
     ax.set_title("The LSTM cell")
-    c.key("yellow box: sigmoid σ or tanh of a linear map of $[h_{t-1}, x_t]$   "
+    c.key("yellow box: sigmoid σ or tanh of a linear map of $[h_{t-1}, x_t]$\n"
           "pink circle: pointwise ×, + or tanh   dot: a copy")
     return fig

@@ -78,3 +78,12 @@ def test_no_line_of_the_lstm_crosses_the_cell_state():
         for (x0, y0), (x1, y1) in pairwise(points):
             if x0 == x1 and min(y0, y1) < top < max(y0, y1):
                 assert not left <= x0 <= right, f"a vertical line at x = {x0} crosses the cell state"
+
+
+@pytest.mark.parametrize("draw", [draw_gru_cell, draw_lstm_cell])
+def test_fits_the_book_column_with_text_no_smaller_than_the_style(draw):
+    """The book's column shows 7.5 inches; a wider figure is shrunk, and its text with it."""
+    fig = draw()
+    assert fig.get_size_inches()[0] <= 7.5
+    sizes = [t.get_fontsize() for ax in fig.axes for t in [*ax.texts, ax.title]]
+    assert min(sizes) >= 10
