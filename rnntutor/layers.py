@@ -120,23 +120,9 @@ class Recurrent(nn.Module):
                                  "got a PackedSequence; unpack it with pad_packed_sequence first")
             return self._forward_packed(input, hx)
         x, state, unbatched = self._prepare(input, hx)
-        directions = len(self._suffixes)
-        last_states, gates = [], {}
-        for layer in range(self.num_layers):
-            if layer > 0 and self.dropout > 0 and self.training:
-                x = F.dropout(x, self.dropout, training=True)
-            outputs = []
-            for direction in range(directions):
-                index = layer * directions + direction
-                cell = self._cell(index)
-                start = tuple(s[index] for s in state)
-                output, last, recorded = self._scan(cell, x, start, direction == 1, return_gates)
-                outputs.append(output)
-                last_states.append(last)
-                if return_gates:
-                    gates[self._cells[index][1]] = recorded
-            x = torch.cat(outputs, dim=-1) if directions > 1 else outputs[0]
-        final = tuple(torch.stack(s) for s in zip(*last_states, strict=True))  # (rows, batch, hidden)
+        x, final, gates = self._stack(
+            x, state, lambda cell, x, start, reverse: self._scan(cell, x, start, reverse, return_gates)
+        )
         final = tuple(s.squeeze(1) for s in final) if unbatched else final
         result = (self._layout(x, unbatched), final if len(final) > 1 else final[0])
         if not return_gates:
@@ -151,8 +137,21 @@ class Recurrent(nn.Module):
         final states return in the user's order (``unsorted_indices``)."""
         x, state = self._prepare_packed(packed, hx)
         sizes = packed.batch_sizes.tolist()
+        x, final, _ = self._stack(
+            x, state, lambda cell, x, start, reverse: (*self._scan_packed(cell, x, sizes, start, reverse), None)
+        )
+        if packed.unsorted_indices is not None:
+            final = tuple(s.index_select(1, packed.unsorted_indices) for s in final)
+        output = PackedSequence(x, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices)
+        return output, final if len(final) > 1 else final[0]
+
+    def _stack(self, x: torch.Tensor, state: tuple[torch.Tensor, ...], scan):
+        """Run every layer and direction: ``scan(cell, x, start, reverse)`` runs one cell along ``x`` and
+        returns its outputs, last state and recorded gates; layer ``l`` reads the outputs of layer ``l - 1``
+        (both directions side by side), with dropout between layers when training. Returns the last layer's
+        outputs, the final states stacked ``(rows, batch, hidden)`` and the gates keyed ``"l0"``, ..."""
         directions = len(self._suffixes)
-        last_states = []
+        last_states, gates = [], {}
         for layer in range(self.num_layers):
             if layer > 0 and self.dropout > 0 and self.training:
                 x = F.dropout(x, self.dropout, training=True)
@@ -160,15 +159,13 @@ class Recurrent(nn.Module):
             for direction in range(directions):
                 index = layer * directions + direction
                 start = tuple(s[index] for s in state)
-                output, last = self._scan_packed(self._cell(index), x, sizes, start, direction == 1)
+                output, last, recorded = scan(self._cell(index), x, start, direction == 1)
                 outputs.append(output)
                 last_states.append(last)
+                if recorded is not None:
+                    gates[self._cells[index][1]] = recorded
             x = torch.cat(outputs, dim=-1) if directions > 1 else outputs[0]
-        final = tuple(torch.stack(s) for s in zip(*last_states, strict=True))  # (rows, batch, hidden)
-        if packed.unsorted_indices is not None:
-            final = tuple(s.index_select(1, packed.unsorted_indices) for s in final)
-        output = PackedSequence(x, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices)
-        return output, final if len(final) > 1 else final[0]
+        return x, tuple(torch.stack(s) for s in zip(*last_states, strict=True)), gates
 
     @staticmethod
     def _scan_packed(cell, x: torch.Tensor, sizes: list[int], state: tuple[torch.Tensor, ...], reverse: bool):
