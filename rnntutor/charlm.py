@@ -28,6 +28,7 @@ from torch.func import functional_call, stack_module_state, vmap
 
 from .layers import GRU, LSTM
 from .runtime import seed_everything
+from .truncated import detach_state
 from .validate import check_positive_ints
 
 __all__ = ["CharRNN", "Vocabulary", "bits_per_char", "chunks", "load_checkpoint", "next_char_probabilities",
@@ -119,10 +120,6 @@ class CharRNN(nn.Module):
         return self.head(hidden), state
 
 
-def _detach(state):
-    return tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
-
-
 def chunks(ids: torch.Tensor, batch_size: int, seq_len: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """Cut ``ids`` into ``batch_size`` contiguous streams and yield ``(x, y)`` chunks of (batch, seq_len),
     in reading order, with ``y`` the next character of every ``x``: chunk k+1 continues chunk k in every
@@ -172,7 +169,7 @@ def train(model: CharRNN, ids: torch.Tensor, *, steps: int, batch_size: int = 32
     model.train()
     for step in range(steps):
         x, y, new_pass = next(data)
-        state = None if new_pass else _detach(state)  # truncated BPTT: the state goes on, its gradient stops
+        state = None if new_pass else detach_state(state)  # truncated BPTT: the state goes on, its gradient stops
         logits, state = model(x, state)
         loss = F.cross_entropy(logits.reshape(-1, model.vocab_size), y.reshape(-1))
         opt.zero_grad()
@@ -223,7 +220,7 @@ def train_copies(make_model: Callable[[], CharRNN], seeds: Sequence[int], ids: t
             layers = template.rnn.num_layers
             zeros = torch.zeros(n, layers, batch_size, template.hidden_size, device=x.device)
             state = (zeros, zeros.clone()) if template.cell == "lstm" else zeros
-        loss, state = batched(params, x, y, _detach(state))
+        loss, state = batched(params, x, y, detach_state(state))
         opt.zero_grad()
         loss.sum().backward()
         with torch.no_grad():  # clip each copy's gradient by its own norm: g * min(1, c / ||g||)
