@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+from matplotlib.path import Path
 
 from .plots import MODEL_COLORS
 from .validate import check_positive_ints
@@ -32,6 +33,7 @@ ROW = 1.35  # distance between the rows x_t, h_t, y_t
 FILL = {"x": "#eeeeee", "h": "#f6c8c8", "y": "#cfe0f1"}  # inputs, states, outputs
 WEIGHT_COLORS = {"ih": "#2c7a2c", "hh": MODEL_COLORS["RNN"], "hy": MODEL_COLORS["GRU"]}
 UNSHARED_COLORS = plt.get_cmap("tab10").colors
+MAX_WIDTH = 7.5  # inches: the width of the book's column, so that no text is shrunk
 
 
 def _box(ax, x: float, y: float, text: str, kind: str, dashed: bool = False) -> None:
@@ -61,9 +63,11 @@ def draw_rolled(ax, x: float = 0.0) -> None:
     _box(ax, x, ROW, "$y_t$", "y")
     _arrow(ax, (x, -ROW + BOX_H / 2), (x, -BOX_H / 2), _weight("ih", None), WEIGHT_COLORS["ih"])
     _arrow(ax, (x, BOX_H / 2), (x, ROW - BOX_H / 2), _weight("hy", None), WEIGHT_COLORS["hy"])
-    right = x + BOX_W / 2 + 0.04
-    _arrow(ax, (right, 0.16), (right, -0.16), _weight("hh", None), WEIGHT_COLORS["hh"],
-           label_at=(right + 0.62, 0), connectionstyle="arc,angleA=0,angleB=0,armA=42,armB=42,rad=14")
+    right, out = x + BOX_W / 2 + 0.04, x + BOX_W / 2 + 0.45  # the loop, in data units
+    loop = Path([(right, 0.16), (out, 0.16), (out, -0.16), (right, -0.16)])
+    ax.add_patch(FancyArrowPatch(path=loop, arrowstyle="-|>", mutation_scale=14, linewidth=1.4,
+                                 color=WEIGHT_COLORS["hh"], shrinkA=0, shrinkB=0))
+    ax.text(out + 0.08, 0, _weight("hh", None), ha="left", va="center", fontsize=11, color=WEIGHT_COLORS["hh"])
 
 
 def draw_unrolled(ax, steps: int = 4, shared: bool = True, outputs: str = "every", x: float = 0.0) -> None:
@@ -101,16 +105,19 @@ def draw_rnn(steps: int = 4, shared: bool = True, outputs: str = "every"):
     step with its own weights (chapter "Parameter sharing"). ``outputs`` is that of :func:`draw_unrolled`.
     Returns the figure."""
     check_positive_ints(steps=steps)
-    start = 2.5 if shared else 0.0  # where the unrolled network begins
+    start = 2.6 if shared else 0.0  # where the unrolled network begins
     right = start + steps * STEP + BOX_W / 2 + 0.3
     left = -BOX_W / 2 - 0.3
-    fig, ax = plt.subplots(figsize=(0.95 * (right - left) + 0.4, 4.0))
+    bottom, top = -ROW - BOX_H, ROW + BOX_H
+    inches = min(0.95, (MAX_WIDTH - 0.4) / (right - left))  # per data unit, so that it fits the column
+    width, height = inches * (right - left) + 0.4, inches * (top - bottom) + 0.6
+    fig, ax = plt.subplots(figsize=(round(width, 2), round(height, 2)))
     if shared:
         draw_rolled(ax, 0.0)
-        ax.text(1.75, 0, "=", ha="center", va="center", fontsize=22)
+        ax.text(1.8, 0, "=", ha="center", va="center", fontsize=22)
     draw_unrolled(ax, steps, shared=shared, outputs=outputs, x=start)
     ax.set_xlim(left, right)
-    ax.set_ylim(-ROW - BOX_H, ROW + BOX_H)
+    ax.set_ylim(bottom, top)
     ax.set_aspect("equal")
     ax.axis("off")
     title = ("The recurrent network, rolled (left) and unrolled in time (right)" if shared else
@@ -160,7 +167,7 @@ def draw_sequence_shapes():
     """A figure of the four shapes of sequence problems (:data:`SEQUENCE_SHAPES`), one panel each, in a 2 x 2
     grid: inputs (gray) below the states (red), outputs (blue) above. Returns the figure."""
     gap = 1.15
-    fig, axes = plt.subplots(2, 2, figsize=(9.0, 6.4), layout="constrained")
+    fig, axes = plt.subplots(2, 2, figsize=(MAX_WIDTH, 5.0), layout="constrained")
     for ax, (name, shape) in zip(axes.flat, SEQUENCE_SHAPES.items(), strict=True):
         _draw_shape(ax, shape["steps"], shape["inputs"], shape["outputs"], shape.get("encoder"), gap)
         ax.set_xlim(gap - BOX_W / 2 - 0.2, 6 * gap + BOX_W / 2 + 0.2)  # every panel at the same scale
@@ -169,5 +176,4 @@ def draw_sequence_shapes():
         ax.axis("off")
         ax.set_title(name, fontsize=13, loc="left")
         ax.text(gap - BOX_W / 2, -ROW - BOX_H / 2 - 0.25, shape["example"], ha="left", va="top", fontsize=10.5)
-    fig.suptitle("The shapes of sequence problems: inputs below, states, outputs above", fontsize=13)
     return fig

@@ -93,3 +93,14 @@ def test_sequence_shapes_have_inputs_and_outputs_where_each_shape_has_them():
     encoder_decoder = axes[3]
     assert {"encoder", "decoder", "$s_{1}$", "$y_{1}$"} <= set(texts(encoder_decoder))
     plt.close(fig)
+
+
+@pytest.mark.parametrize("steps", [1, 4, 6, 10])
+@pytest.mark.parametrize("shared", [True, False])
+def test_diagrams_fit_the_column_of_the_book(steps, shared):
+    from rnntutor.diagrams import MAX_WIDTH, draw_sequence_shapes
+
+    for fig in (draw_rnn(steps, shared=shared), draw_sequence_shapes()):
+        width, height = fig.get_size_inches()
+        assert width <= MAX_WIDTH == 7.5 and height > 1.5, (steps, shared, width, height)
+        plt.close(fig)
