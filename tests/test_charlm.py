@@ -21,13 +21,7 @@ from rnntutor.data import TINYSHAKESPEARE_HELD_OUT, load_tinyshakespeare
 TEXT = "to be or not to be, that is the question.\n" * 8
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models run fastest, and the same on every run, on one thread."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 def test_vocabulary_encodes_and_decodes_any_script():

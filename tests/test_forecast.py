@@ -36,12 +36,7 @@ _, AIRLINE = load_airline()
 START = 101  # the original split: the test months are June 1957 to December 1960
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 # windows, scaling, differencing
