@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 from matplotlib.patches import Circle, FancyBboxPatch
 
+from .plots import STYLE
+
 __all__ = ["draw_gru_cell", "draw_lstm_cell"]
 
 LAYER_COLOR = "#f6d55c"
@@ -20,6 +22,8 @@ NODE_COLOR = "#f4b6b6"
 CELL_COLOR = "#eef3f8"
 STATE_COLOR = "#1f5fa8"
 WIRE_COLOR = "#333333"
+#: The smallest text of a diagram: the book style's size, as in every other figure.
+SMALL = STYLE["font.size"]
 
 
 @dataclass
@@ -61,10 +65,10 @@ class _Canvas:
 
     def node(self, name: str, x: float, y: float, text: str) -> None:
         """A pointwise operation ("×", "+", "1−", "tanh") in a circle centred on (x, y)."""
-        radius = 0.34 if text == "tanh" else 0.22
+        radius = {1: 0.22, 2: 0.26}.get(len(text), 0.34)
         self.shapes[name] = _Shape(x, y, radius, radius)
         self.ax.add_patch(Circle((x, y), radius, facecolor=NODE_COLOR, edgecolor=WIRE_COLOR, linewidth=1.0, zorder=3))
-        self.ax.text(x, y, text, ha="center", va="center", fontsize=12 if len(text) == 1 else 10, zorder=4)
+        self.ax.text(x, y, text, ha="center", va="center", fontsize=12 if len(text) == 1 else SMALL, zorder=4)
 
     def wire(self, *points, to: str | None = None, color: str = WIRE_COLOR, width: float = 1.4,
              gid: str | None = None, arrow: bool = True, over: bool = False) -> None:
@@ -99,7 +103,7 @@ class _Canvas:
         self.ax.text(x, y, text, zorder=5, **{"fontsize": 11, "ha": "center", "va": "center", **options})
 
     def key(self, text: str) -> None:
-        self.ax.text(0.5, 0.01, text, transform=self.ax.transAxes, ha="center", va="bottom", fontsize=10,
+        self.ax.text(0.5, 0.01, text, transform=self.ax.transAxes, ha="center", va="bottom", fontsize=SMALL,
                      color="#444444")
 
 
@@ -169,8 +173,8 @@ def draw_gru_cell(ax=None):
     c.label(1.65, 3.1, "$z_t$")
     c.label(3.45, 2.5, "$r_t$")
     c.label(7.3, 1.72, "$n_t$")
-    c.label(4.9, 0.6, r"$W_{in} x_t + b_{in}$", fontsize=10)
-    c.label(7.3, 2.85, "$1-z_t$", fontsize=10)
+    c.label(4.9, 0.6, r"$W_{in} x_t + b_{in}$", fontsize=SMALL)
+    c.label(7.3, 2.85, "$1-z_t$", fontsize=SMALL)
     ax.set_title("The GRU cell (torch's reset-after form)")
     c.key("yellow box: sigmoid σ or tanh of a linear map of its inputs   grey box: a linear map\n"
           "pink circle: pointwise ×, + or 1−   dot: a copy")
@@ -233,7 +237,7 @@ def draw_lstm_cell(ax=None):
     c.label(3.25, 2.75, "$i_t$")
     c.label(4.85, 2.75, "$g_t$")
     c.label(6.35, 1.75, "$o_t$")
-    c.label(5.0, 4.9, "cell state (memory)", ha="left", fontsize=10, color=STATE_COLOR)
+    c.label(5.0, 4.9, "cell state (memory)", ha="left", fontsize=SMALL, color=STATE_COLOR)
     ax.set_title("The LSTM cell")
     c.key("yellow box: sigmoid σ or tanh of a linear map of $[h_{t-1}, x_t]$\n"
           "pink circle: pointwise ×, + or tanh   dot: a copy")
