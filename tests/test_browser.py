@@ -269,3 +269,33 @@ def test_no_page_is_wider_than_a_phone(page, problems, server, name):
         page.screenshot(path=SCREENSHOTS / f"too-wide-{name.replace('/', '-')}.png")
         pytest.fail(f"{name} is {width} px wide on a 390 px screen; widest: {culprits}")
     assert not problems, "\n".join(problems)
+
+
+
+def figures_on(page, url, width):
+    page.set_viewport_size({"width": width, "height": 844})
+    open_page(page, url)
+    return page.eval_on_selector_all(".cell_output img", """imgs => imgs.map(img => ({
+        src: img.src, link: img.closest('a')?.href ?? null,
+        shown: img.clientHeight / img.clientWidth, drawn: img.naturalHeight / img.naturalWidth,
+        sharpness: img.naturalWidth / img.clientWidth}))""")
+
+
+@pytest.mark.parametrize("name", [n for n in pages() if n[:2].isdigit()])
+def test_figures_are_sharp_keep_their_shape_and_open_at_full_size(page, problems, server, name):
+    """On a desktop every figure is shown at the size it was drawn at, with two image pixels per CSS pixel
+    (sharp on high-density screens, its text as large as drawn); on a phone it shrinks with the column
+    without being squashed, and a tap opens its image."""
+    url = f"{server}/book/{name}.html"
+    desktop = figures_on(page, url, 1280)
+    assert desktop, f"{name} shows no figure"
+    blurred = [f["src"].rsplit("/", 1)[-1] for f in desktop if f["sharpness"] < 1.95]
+    assert not blurred, f"{name}: figures with fewer than 2 image pixels per CSS pixel: {blurred}"
+    # Drawn at 100 px an inch and shown at full size, text of 10.5 pt (the style's smallest) is 14.6 px, more
+    # than the body's small print (0.875 x 16 px); a figure wider than the column would shrink its text.
+    shrunk = [f["src"].rsplit("/", 1)[-1] for f in desktop if f["sharpness"] > 2.05]
+    assert not shrunk, f"{name}: figures wider than the column, their text shrunk: {shrunk}"
+    for figure in figures_on(page, url, 390):
+        assert figure["link"] == figure["src"], f"{figure['src']}: a tap does not open it at full size"
+        assert abs(figure["shown"] / figure["drawn"] - 1) < 0.02, f"{figure['src']} is squashed on a phone"
+    assert not problems, "\n".join(problems)
