@@ -24,6 +24,8 @@ import yaml
 from book_files import ROOT, resolve, toc_entries
 from playwright.sync_api import sync_playwright
 
+from rnntutor.plots import STYLE
+
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 if not Path(CHROMIUM).is_file():
@@ -284,18 +286,55 @@ def figures_on(page, url, width):
 @pytest.mark.parametrize("name", [n for n in pages() if n[:2].isdigit()])
 def test_figures_are_sharp_keep_their_shape_and_open_at_full_size(page, problems, server, name):
     """On a desktop every figure is shown at the size it was drawn at, with two image pixels per CSS pixel
-    (sharp on high-density screens, its text as large as drawn); on a phone it shrinks with the column
-    without being squashed, and a tap opens its image."""
+    (sharp on high-density screens, its text no smaller than the small print); on a phone it shrinks
+    with the column without being squashed, and a tap opens its image."""
     url = f"{server}/book/{name}.html"
-    desktop = figures_on(page, url, 1280)
+    desktop = figures_on(page, url, 1366)
     assert desktop, f"{name} shows no figure"
     blurred = [f["src"].rsplit("/", 1)[-1] for f in desktop if f["sharpness"] < 1.95]
     assert not blurred, f"{name}: figures with fewer than 2 image pixels per CSS pixel: {blurred}"
-    # Drawn at 100 px an inch and shown at full size, text of 10.5 pt (the style's smallest) is 14.6 px, more
-    # than the body's small print (0.875 x 16 px); a figure wider than the column would shrink its text.
-    shrunk = [f["src"].rsplit("/", 1)[-1] for f in desktop if f["sharpness"] > 2.05]
-    assert not shrunk, f"{name}: figures wider than the column, their text shrunk: {shrunk}"
+    # Text of the style's smallest size, drawn at STYLE["figure.dpi"] px an inch and shown at 2 / sharpness
+    # of that size, must be no smaller than the body's small print (0.875 of its font size).
+    small_print = 0.875 * page.evaluate("() => parseFloat(getComputedStyle(document.body).fontSize)")
+    drawn = STYLE["font.size"] * STYLE["figure.dpi"] / 72
+    small = [(f["src"].rsplit("/", 1)[-1], round(drawn * 2 / f["sharpness"], 1)) for f in desktop
+             if drawn * 2 / f["sharpness"] < small_print]
+    assert not small, f"{name}: figure text below the body's small print ({small_print} px): {small}"
     for figure in figures_on(page, url, 390):
         assert figure["link"] == figure["src"], f"{figure['src']}: a tap does not open it at full size"
         assert abs(figure["shown"] / figure["drawn"] - 1) < 0.02, f"{figure['src']} is squashed on a phone"
     assert not problems, "\n".join(problems)
+
+
+CONTRAST = r"""(selector) => {
+  const rgb = s => (s.match(/[\d.]+/g) || []).map(Number);
+  const channel = c => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+  const luminance = ([r, g, b]) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+  const background = el => {
+    for (; el; el = el.parentElement) {
+      const c = rgb(getComputedStyle(el).backgroundColor);
+      if (c.length === 3 || c[3] > 0) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  return [...document.querySelectorAll(selector)].filter(e => e.textContent.trim()).map(e => {
+    const a = luminance(rgb(getComputedStyle(e).color)), b = luminance(background(e));
+    return [(Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05), e.textContent.slice(0, 30)];
+  });
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_code_and_shown_source_are_legible_in_light_and_dark_mode(browser, server, scheme):
+    """Every coloured token of the code cells and of the package source the chapter shows
+    (rnntutor.show_source) stands out from its background by WCAG's 4.5:1, in either colour scheme."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, color_scheme=scheme)
+    page = context.new_page()
+    open_page(page, f"{server}/book/02_recurrent_neuron.html")
+    assert page.evaluate("() => document.documentElement.dataset.theme") == scheme
+    shown = page.evaluate(CONTRAST, ".cell_output .highlight span[class], .cell_output pre span[class]")
+    code = page.evaluate(CONTRAST, ".cell_input .highlight span[class]")
+    context.close()
+    assert shown, "the chapter should show package source with coloured tokens"
+    faint = [(round(ratio, 2), text) for ratio, text in shown + code if ratio < 4.5]
+    assert not faint, f"{scheme} mode: tokens below 4.5:1 contrast: {faint[:5]}"
