@@ -132,11 +132,7 @@ class Ensemble(nn.Module):
         (``X[k]``, ``y[k]`` train copy ``k``), so that a claim covers draws of the data as well as of the
         weights; ``val`` stays one set for all.
         """
-        if isinstance(optimizer, torch.optim.Optimizer):
-            raise TypeError("an Ensemble builds its own optimizer: pass an optimizer class such as "
-                            "torch.optim.SGD, not an instance")
-        optimizer_class = optimizer or torch.optim.Adam
-        opt = _check_args(self, epochs, lr, optimizer_class, batch_size, clip_norm, val, patience)
+        opt = _check_args(self, epochs, lr, _optimizer_class(optimizer), batch_size, clip_norm, val, patience)
         params, buffers = self._stacked()
         device = self._device()
         n = len(self)
@@ -229,16 +225,14 @@ class Ensemble(nn.Module):
         ``data_per_copy=True``, ``data = (x, y)`` holds one set of streams per copy along a first axis. A
         copy whose loss stops being finite stops.
         """
-        if isinstance(optimizer, torch.optim.Optimizer):
-            raise TypeError("an Ensemble builds its own optimizer: pass an optimizer class such as "
-                            "torch.optim.SGD, not an instance")
+        optimizer = _optimizer_class(optimizer)
         n = len(self)
         if data_per_copy and not (_is_tensor_pair(data) and data[0].dim() == 4 and len(data[0]) == len(data[1]) == n):
             shapes = tuple(tuple(t.shape) for t in data) if _is_tensor_pair(data) else type(data).__name__
             raise ValueError(f"with data_per_copy=True, data must be (x, y) with one set of streams per copy along "
                              f"the first axis ({n} copies), got {shapes}")
         x, y = _check_stream("Ensemble.fit_truncated", data, 1 if data_per_copy else 0)
-        opt = _check_args(self, epochs, lr, optimizer or torch.optim.Adam, None, clip_norm, None, None)
+        opt = _check_args(self, epochs, lr, optimizer, None, clip_norm, None, None)
         check_positive_ints("Ensemble.fit_truncated", chunk=chunk)
         params, buffers = self._stacked()
         device = self._device()
@@ -283,6 +277,15 @@ class Ensemble(nn.Module):
         losses = vmap(lambda p, b: loss_fn(self._call(p, b, x.to(device)), y.to(device)))(params, buffers)
         self.train(was_training)
         return losses
+
+
+def _optimizer_class(optimizer: type | None) -> type:
+    """The optimizer class the copies train with: Adam when none is given; an instance is refused, since it
+    holds parameters of its own."""
+    if isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError("an Ensemble builds its own optimizer: pass an optimizer class such as "
+                        "torch.optim.SGD, not an instance")
+    return optimizer or torch.optim.Adam
 
 
 def _clip_per_copy(params: dict[str, torch.Tensor], clip_norm: float | None) -> torch.Tensor:
