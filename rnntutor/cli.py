@@ -195,7 +195,7 @@ def forecast_command(args) -> int:
         rolling = _rolling(y, start, season, origins, args.horizon, held_out, name, gen) if len(origins) else None
         model = fit_forecasters(y, seeds, **settings)
         paths = model.sample_paths(y, [n], args.horizon, model.residuals(y), PATHS_PER_COPY, gen)
-        future = {name: _with_intervals(model.from_origins(y, [n], args.horizon).mean(0)[0], paths),
+        future = {name: _intervals(model.from_origins(y, [n], args.horizon).mean(0), paths),
                   "SARIMA": sarima_from_origins(y, n, season, [n], args.horizon)}
     for message in dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught):
         print(f"note: {message}", file=sys.stderr)
@@ -236,11 +236,6 @@ def _origins(start: int, n: int, count: int) -> np.ndarray:
     return np.unique(np.linspace(start, n - 1, min(count, n - start)).round().astype(int))
 
 
-def _with_intervals(point, paths):
-    from .evaluation import OriginForecasts, intervals_from_paths
-
-    return OriginForecasts(point[None], intervals_from_paths(paths, LEVELS))
-
 
 def _rolling(y, start, season, origins, horizon, fitted, name, gen):
     """Forecasts up to ``horizon`` steps from each origin by the models fitted on ``y[:start]``."""
@@ -265,6 +260,7 @@ def _rolling(y, start, season, origins, horizon, fitted, name, gen):
 
 
 def _intervals(point, paths):
+    """Point forecasts (origins, horizon) with the 80 % and 95 % intervals of simulated ``paths``, if any."""
     from .evaluation import OriginForecasts, intervals_from_paths
 
     return OriginForecasts(point, {} if paths is None else intervals_from_paths(paths, LEVELS))
