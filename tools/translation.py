@@ -1,0 +1,81 @@
+"""The book's other editions, from the same source: ``python tools/translation.py extract|update|build``.
+
+``extract`` writes every translatable message of the book (Sphinx's ``gettext`` builder, run as
+Jupyter Book configures Sphinx), one template per page, into ``_build/gettext``. ``update`` extracts and
+merges them into the message catalogs, ``locales/<language>/LC_MESSAGES/<page>.po`` (``sphinx-intl
+update``): a new paragraph arrives untranslated, a changed one keeps its old translation marked fuzzy.
+``build`` builds the edition in ``<language>`` from the catalogs, warnings as errors, in
+``_build/<folder>/`` (or ``--build-dir``), and copies its pages beside the English ones, to
+``_build/html/<folder>/`` (not with ``--build-dir``). tests/test_translation.py fails while a message
+is missing, untranslated or fuzzy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+from jupyter_book.sphinx import build_sphinx
+
+ROOT = Path(__file__).resolve().parents[1]
+# language code -> (the folder of the edition under _build/html, the edition's title)
+EDITIONS = {"zh_CN": ("zh", "rnntutor：动手运行的循环神经网络")}
+LOCALES = ROOT / "locales"
+POT = ROOT / "_build" / "gettext"
+
+
+def _sphinx(builder: str, output: Path, doctrees: Path, **overrides) -> int:
+    """Run Sphinx on the book the way ``jupyter-book build`` does, with ``overrides`` on top."""
+    return build_sphinx(
+        ROOT, output, doctreedir=doctrees, use_external_toc=True, noconfig=True,
+        path_config=str(ROOT / "_config.yml"),
+        confoverrides={"external_toc_path": (ROOT / "_toc.yml").as_posix(), "latex_individualpages": False,
+                       **overrides},
+        builder=builder, warningiserror=True, keep_going=True, freshenv=False,
+        verbosity=0, quiet=True, really_quiet=False)
+
+
+def extract(pot_dir: Path = POT) -> int:
+    """Write the book's messages, one template (``.pot``) per page, into ``pot_dir``."""
+    return _sphinx("gettext", pot_dir, pot_dir.with_name(pot_dir.name + ".doctrees"))
+
+
+def update(language: str) -> int:
+    """Extract the book's messages and merge them into the catalogs of ``language``."""
+    from sphinx_intl.basic import update as merge
+
+    status = extract()
+    if status == 0:
+        merge(str(LOCALES), str(POT), [language])
+    return status
+
+
+def build(language: str, build_dir: Path | None = None) -> int:
+    """Build the edition in ``language``; without ``build_dir``, publish it in ``_build/html/<folder>/``."""
+    folder, title = EDITIONS[language]
+    where = build_dir or ROOT / "_build" / folder
+    # (myst-nb writes the notebooks' output files beside the output folder: not into the English site)
+    status = _sphinx("html", where / "html", where / ".doctrees", language=language, html_title=title)
+    if status == 0 and build_dir is None:
+        shutil.copytree(where / "html", ROOT / "_build" / "html" / folder, dirs_exist_ok=True)
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("action", choices=["extract", "update", "build"])
+    parser.add_argument("--language", choices=sorted(EDITIONS), default="zh_CN")
+    parser.add_argument("--build-dir", type=Path, help="build the edition here, and do not publish it")
+    parser.add_argument("--pot-dir", type=Path, default=POT, help="where extract writes (default: %(default)s)")
+    args = parser.parse_args(argv)
+    if args.action == "extract":
+        return extract(args.pot_dir)
+    if args.action == "update":
+        return update(args.language)
+    return build(args.language, args.build_dir)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
