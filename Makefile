@@ -8,7 +8,7 @@ NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
 # MathJax for the book's equations, served with the pages (no CDN): the version pinned in the lock file.
 MATHJAX := _mathjax/node_modules/.installed
 
-.PHONY: book test test-machines test-seeds system-packages notebooks gpu-check lint clean student assignments grade
+.PHONY: book catalogs test test-machines test-seeds system-packages notebooks gpu-check lint clean student assignments grade
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,20 +21,23 @@ $(MATHJAX): _mathjax/package.json _mathjax/package-lock.json
 	npm ci --prefix _mathjax --no-audit --no-fund --loglevel=error
 	touch $(MATHJAX)
 
-# The web pages, then the whole book as one PDF (printed by chromium), which the front page links to.
+# The web pages, the Chinese edition beside them (_build/html/zh/, from locales/zh_CN), then the whole
+# (English) book as one PDF (printed by chromium), which the front page links to.
 book: system-packages $(STAMP) $(MATHJAX)
 	$(BIN)/jupyter-book build . -W --keep-going
+	$(BIN)/python tools/translation.py build
 	$(BIN)/python tools/print_book.py
 	@echo "The book is at $(CURDIR)/_build/html/index.html"
 
-# The browser test drives Debian's chromium, npm installs MathJax, and the grading test sandboxes submissions
-# with bubblewrap: installed here when missing and this is a Debian machine run as root, else make stops with
+# The browser test drives Debian's chromium (and reads the Chinese edition in a system font with Chinese
+# characters), npm installs MathJax, and the grading test sandboxes submissions with bubblewrap: installed here when missing and this is a Debian machine run as root, else make stops with
 # one line that says what to install.
 system-packages:
 	@missing=""; \
 	{ [ -n "$$CHROMIUM" ] || command -v chromium >/dev/null; } || missing="$$missing chromium"; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
 	command -v bwrap >/dev/null || missing="$$missing bubblewrap"; \
+	fc-list :lang=zh 2>/dev/null | grep -q . || missing="$$missing fonts-wqy-microhei"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing Debian packages:$$missing"; \
@@ -43,6 +46,12 @@ system-packages:
 	    echo "make test needs:$$missing (Debian: sudo apt-get install$$missing; or set CHROMIUM=/path/to/chromium)"; exit 1; \
 	  fi; \
 	fi
+
+# After a change to the English text: merge its new and changed messages into the Chinese catalogs
+# (locales/zh_CN/LC_MESSAGES/), then translate what is new or marked fuzzy; tests/test_translation.py fails
+# until every message is translated.
+catalogs: $(STAMP)
+	$(BIN)/python tools/translation.py update
 
 NBVAL := $(BIN)/pytest -n 2 --dist loadfile --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg
 

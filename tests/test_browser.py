@@ -1,4 +1,5 @@
-"""The book as a reader meets it: every page of the built HTML, opened in headless Chromium.
+"""The book as a reader meets it: every page of the built HTML, in English and in Chinese, opened in
+headless Chromium.
 
 The book is built into a folder of its own (tests/test_book.py builds _build/html in another worker),
 served on a localhost port, and every page is checked for console errors, broken or undescribed images,
@@ -46,13 +47,19 @@ REPOSITORY, BRANCH = CONFIG["repository"]["url"], CONFIG["repository"]["branch"]
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    """Build the book (as `make book` does) into a temporary folder and return its HTML folder."""
+    """Build the book and its Chinese edition (as `make book` does) into a temporary folder and return
+    the HTML folder: the English pages, and the Chinese ones under zh/."""
     if not (ROOT / "_mathjax" / "node_modules" / "mathjax").is_dir():
         pytest.fail("MathJax is not installed: `make test` installs it (npm ci --prefix _mathjax)")
     out = tmp_path_factory.mktemp("book")
     result = subprocess.run(
         [Path(sys.executable).with_name("jupyter-book"), "build", str(ROOT), "--path-output", str(out)],
         capture_output=True, text=True, cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    result = subprocess.run(
+        [sys.executable, "tools/translation.py", "build", "--build-dir", str(out / "zh"),
+         "--site", str(out / "_build" / "html")], capture_output=True, text=True, cwd=ROOT,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     return out / "_build" / "html"
@@ -117,17 +124,34 @@ def pages():
     return [Path(e).name for e in toc_entries() if resolve(e) is not None]
 
 
+# Each edition: the folder of its pages in the site, its <html lang>, and its twin's folder.
+EDITIONS = {"": ("en", "zh/"), "zh/": ("zh-CN", "")}
+EDITION_PAGES = [f"{edition}book/{name}" for edition in EDITIONS for name in pages()]
+CJK_FONTS = set(subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True).stdout
+                .replace("\n", ",").split(","))
+
+
 def open_page(page, url):
     page.goto(url, wait_until="load")
     # MathJax loads deferred and typesets asynchronously: wait for it where the page loads it.
     page.evaluate("async () => { if (window.MathJax?.startup?.promise) await window.MathJax.startup.promise; }")
 
 
-@pytest.mark.parametrize("name", pages())
-def test_page(page, problems, site, server, name):
-    open_page(page, f"{server}/book/{name}.html")
-    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+@pytest.mark.parametrize("path", EDITION_PAGES)
+def test_page(page, problems, site, server, path):
+    edition, name = path.split("book/")
+    open_page(page, f"{server}/{path}.html")
+    page.screenshot(path=SCREENSHOTS / f"{path.replace('/', '-')}.png", full_page=True)
     failures = list(problems)
+
+    lang, twin = EDITIONS[edition]
+    if page.evaluate("() => document.documentElement.lang") != lang:
+        failures.append(f"<html lang> is not {lang}")
+    expected = f"{server}/{twin}book/{name}.html"
+    switch = page.eval_on_selector_all(".language-switch:visible", "as => as.map(a => a.href)")
+    alternate = page.eval_on_selector_all("link[rel=alternate][hreflang]", "ls => ls.map(l => l.href)")
+    if switch != [expected] or alternate != [expected]:
+        failures.append(f"the language switch {switch} and alternate link {alternate} are not [{expected}]")
 
     if not page.title():
         failures.append("the page has no title")
@@ -141,6 +165,8 @@ def test_page(page, problems, site, server, name):
         " alt: (i.getAttribute('alt') || '').trim()}))",
     )
     failures += [f"image did not load: {i['src']}" for i in images if not i["loaded"]]
+    if lang == "zh-CN":
+        failures += chinese_text_problems(page)
     # Without alt text docutils writes the file name as alt: that describes nothing either.
     failures += [
         f"image without alt text: {i['src']}"
@@ -152,7 +178,7 @@ def test_page(page, problems, site, server, name):
         "article .math", "els => els.map(e => ({typeset: !!e.querySelector('mjx-container'), text: e.innerText}))"
     )
     failures += [f"math left as raw TeX: {m['text'][:80]!r}" for m in math if not m["typeset"]]
-    if not math and 'class="math notranslate' in (site / "book" / f"{name}.html").read_text():
+    if not math and 'class="math notranslate' in (site / f"{path}.html").read_text():
         failures.append("the HTML has math, but the browser found no .math element")
 
     colab = page.eval_on_selector_all("a[href*='colab.research.google.com']", "as => as.map(a => a.href)")
@@ -164,7 +190,47 @@ def test_page(page, problems, site, server, name):
     elif colab:
         failures.append(f"not a notebook, but has a Colab button: {colab}")
 
-    assert not failures, f"{name}:\n" + "\n".join(failures)
+    assert not failures, f"{path}:\n" + "\n".join(failures)
+
+
+def chinese_text_problems(page) -> list[str]:
+    """A Chinese page is written in Chinese (its title and first paragraph), and Chromium draws that text
+    with a system font that has Chinese characters, not with boxes."""
+    problems = []
+    probe = page.evaluate("""() => {
+        const cjk = /[\\u4e00-\\u9fff]/;
+        const p = [...document.querySelectorAll('article p')].find(e => cjk.test(e.innerText));
+        if (p) p.setAttribute('data-cjk-probe', '');
+        return [cjk.test(document.querySelector('article h1')?.innerText ?? ''), !!p];
+    }""")
+    if probe != [True, True]:
+        return [f"not in Chinese (title, a paragraph): {probe}"]
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": "[data-cjk-probe]"})["nodeId"]
+    fonts = {f["familyName"] for f in cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]}
+    if not fonts & CJK_FONTS:
+        problems.append(f"Chinese drawn with {fonts}, none of the system's Chinese fonts {CJK_FONTS or '(none)'}")
+    return problems
+
+
+@pytest.mark.parametrize("width", [390, 1366], ids=["phone", "desktop"])
+def test_the_language_switch_leads_to_the_twin_page_and_back(page, problems, server, width):
+    """A tap on the switch in the header opens the same page in the other language, and back."""
+    page.set_viewport_size({"width": width, "height": 844})
+    name = first_chapter()
+    open_page(page, f"{server}/book/{name}.html")
+    for lang, path in [("zh-CN", f"zh/book/{name}"), ("en", f"book/{name}")]:
+        switch = page.locator(".language-switch:visible")
+        box = switch.bounding_box()
+        assert box and box["width"] >= 24 and box["height"] >= 24, f"switch too small to tap: {box}"
+        switch.click()
+        page.wait_for_url(f"{server}/{path}.html")
+        assert page.evaluate("() => document.documentElement.lang") == lang
+    page.screenshot(path=SCREENSHOTS / f"language-switch-{width}.png")
+    assert not problems, "\n".join(problems)
 
 
 def test_search_finds_a_chapter(page, problems, server):
@@ -256,7 +322,7 @@ def test_bibliography_labels_read_like_the_citations(page, problems, server):
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("name", [f"book/{n}" for n in pages()] + ["genindex", "search"])
+@pytest.mark.parametrize("name", EDITION_PAGES + ["genindex", "search", "zh/genindex", "zh/search"])
 def test_no_page_is_wider_than_a_phone(page, problems, server, name):
     """At 390 px nothing makes the page scroll sideways (code blocks scroll inside their own box)."""
     page.set_viewport_size({"width": 390, "height": 844})

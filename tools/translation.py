@@ -52,14 +52,19 @@ def update(language: str) -> int:
     return status
 
 
-def build(language: str, build_dir: Path | None = None) -> int:
-    """Build the edition in ``language``; without ``build_dir``, publish it in ``_build/html/<folder>/``."""
+def build(language: str, build_dir: Path | None = None, site: Path | None = None) -> int:
+    """Build the edition in ``language`` in ``build_dir`` and copy its pages into ``site``/<folder>.
+
+    Without ``build_dir``, the edition is built in ``_build/<folder>`` and published in the English
+    site, ``_build/html``; with ``build_dir`` and no ``site``, it is only built.
+    """
     folder, title = EDITIONS[language]
-    where = build_dir or ROOT / "_build" / folder
+    if build_dir is None:
+        build_dir, site = ROOT / "_build" / folder, site or ROOT / "_build" / "html"
     # (myst-nb writes the notebooks' output files beside the output folder: not into the English site)
-    status = _sphinx("html", where / "html", where / ".doctrees", language=language, html_title=title)
-    if status == 0 and build_dir is None:
-        shutil.copytree(where / "html", ROOT / "_build" / "html" / folder, dirs_exist_ok=True)
+    status = _sphinx("html", build_dir / "html", build_dir / ".doctrees", language=language, html_title=title)
+    if status == 0 and site is not None:
+        shutil.copytree(build_dir / "html", site / folder, dirs_exist_ok=True)
     return status
 
 
@@ -67,14 +72,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=["extract", "update", "build"])
     parser.add_argument("--language", choices=sorted(EDITIONS), default="zh_CN")
-    parser.add_argument("--build-dir", type=Path, help="build the edition here, and do not publish it")
+    parser.add_argument("--build-dir", type=Path, help="build the edition here (default: _build/<folder>)")
+    parser.add_argument("--site", type=Path, help="copy its pages into SITE/<folder> (default: _build/html, "
+                                                  "unless --build-dir is given)")
     parser.add_argument("--pot-dir", type=Path, default=POT, help="where extract writes (default: %(default)s)")
     args = parser.parse_args(argv)
     if args.action == "extract":
         return extract(args.pot_dir)
     if args.action == "update":
         return update(args.language)
-    return build(args.language, args.build_dir)
+    return build(args.language, args.build_dir, args.site)
 
 
 if __name__ == "__main__":
