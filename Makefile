@@ -8,7 +8,7 @@ NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
 # MathJax for the book's equations, served with the pages (no CDN): the version pinned in the lock file.
 MATHJAX := _mathjax/node_modules/.installed
 
-.PHONY: book catalogs test test-machines test-seeds system-packages notebooks gpu-check lint clean student assignments grade
+.PHONY: book catalogs student-notebooks test test-machines test-seeds system-packages notebooks gpu-check lint clean student assignments grade
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,7 @@ book: system-packages $(STAMP) $(MATHJAX)
 	$(BIN)/jupyter-book build . -W --keep-going
 	$(BIN)/python tools/translation.py build
 	$(BIN)/python tools/print_book.py
+	$(BIN)/python tools/print_book.py --language zh_CN
 	@echo "The book is at $(CURDIR)/_build/html/index.html"
 
 # The browser test drives Debian's chromium (and reads the Chinese edition in a system font with Chinese
@@ -90,6 +91,14 @@ gpu-check: $(STAMP)
 # Student versions of the chapters in student/: solutions removed, exercise stubs shown, outputs cleared.
 student: $(STAMP)
 	$(BIN)/python -m rnntutor student --output student $(NOTEBOOKS)
+
+# What students open on Colab from the instructors' page: the student chapters and assignments in one folder,
+# which .github/workflows/student-notebooks.yml publishes as the branch student-notebooks.
+STUDENT_NOTEBOOKS ?= build/student-notebooks
+student-notebooks: student assignments
+	rm -rf $(STUDENT_NOTEBOOKS) && mkdir -p $(STUDENT_NOTEBOOKS)/chapters $(STUDENT_NOTEBOOKS)/assignments
+	cp student/*.ipynb $(STUDENT_NOTEBOOKS)/chapters/
+	cp build/assignments/*/student/*.ipynb $(STUDENT_NOTEBOOKS)/assignments/
 
 # The graded assignments in build/assignments/: otter assign's student and autograder versions, the zips.
 assignments: $(STAMP)

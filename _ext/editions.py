@@ -10,6 +10,10 @@
 - Numbers glued from a notebook stay glued in its translation: Sphinx parses a translated paragraph
   as a document of its own, which has none of the notebook's glue data, so there ``{glue:text}`key```
   reads the value the notebook saved, as a reference to the page itself (``page::key``).
+- Display maths is translated here, not by Sphinx: Sphinx re-parses a translated literal block as
+  ``::`` plus the text, which MyST reads as a paragraph ``::``. Before Sphinx's translation step, each
+  block takes its translation from the page's catalog (only ``\text{...}`` labels differ) and is marked
+  done; the ``gettext`` builder still extracts it.
 - The API reference stays in English: the docstrings that autodoc inserts are not translatable
   messages, so the catalogs hold the book's own prose only.
 """
@@ -51,6 +55,30 @@ def _parents(node):
         yield node
 
 
+def _catalog(env, docname: str):
+    """The page's translations (``gettext(message)``), or None when the page has no catalog."""
+    directories = [Path(env.srcdir, directory) for directory in env.config.locale_dirs]
+    domain = docname_to_domain(docname, env.config.gettext_compact)
+    catalog, found = init_locale(directories, env.config.language, domain)
+    return catalog if found else None
+
+
+class TranslateDisplayMaths(SphinxTransform):
+    default_priority = 15  # before sphinx.transforms.i18n.Locale (20)
+
+    def apply(self, **kwargs) -> None:
+        if _language(self.config) == "en" or self.app.builder.name == "gettext":
+            return
+        catalog = _catalog(self.env, self.env.docname)
+        for block in self.document.findall(nodes.math_block):
+            source = block.rawsource or block.astext()
+            translated = catalog.gettext(source) if catalog else source
+            if translated != source:
+                block.rawsource = translated
+                block.children = [nodes.Text(translated)]
+            block["translatable"] = False
+
+
 class TranslateAltText(SphinxPostTransform):
     default_priority = 50  # after myst-nb's SelectMimeType (4), which makes the output images
 
@@ -58,12 +86,9 @@ class TranslateAltText(SphinxPostTransform):
         return _language(self.config) != "en"
 
     def run(self, **kwargs) -> None:
-        docname = self.env.path2doc(self.document["source"])
-        directories = [Path(self.env.srcdir, directory) for directory in self.config.locale_dirs]
-        domain = docname_to_domain(docname, self.config.gettext_compact)
-        catalog, found = init_locale(directories, self.config.language, domain)
+        catalog = _catalog(self.env, self.env.path2doc(self.document["source"]))
         for image in self.document.findall(nodes.image):
-            if found and image.get("alt"):
+            if catalog and image.get("alt"):
                 image["alt"] = catalog.gettext(image["alt"])
 
 
@@ -100,5 +125,6 @@ def setup(app):
     app.connect("html-page-context", _twin)
     app.add_role_to_domain("glue", "text", GlueInTranslation(), override=True)
     app.add_transform(KeepApiInEnglish)
+    app.add_transform(TranslateDisplayMaths)
     app.add_post_transform(TranslateAltText)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from babel.messages.pofile import read_po
 from book_files import ROOT, toc_entries
 
 pypdf = pytest.importorskip("pypdf")
@@ -60,10 +61,14 @@ def test_long_code_lines_wrap_instead_of_being_cut_off(printed):
     assert len(missing) <= len(ends) // 10, f"ends of long code lines cut off: {missing[:5]}"
 
 
-def test_the_front_page_links_to_the_pdf_that_make_book_writes():
-    makefile = (ROOT / "Makefile").read_text()
-    assert "tools/print_book.py" in makefile.split("\nbook:")[1].split("\n\n")[0]
+def test_each_front_page_links_to_the_pdf_that_make_book_writes():
+    """make book prints both editions, each into its site folder (_build/html/, _build/html/zh/), where
+    its front page (book/intro.html) links to ../rnntutor.pdf."""
+    recipe = (ROOT / "Makefile").read_text().split("\nbook:")[1].split("\n\n")[0]
+    assert "tools/print_book.py\n" in recipe and "tools/print_book.py --language zh_CN" in recipe
     source = (ROOT / "tools" / "print_book.py").read_text()
-    assert '"_build" / "html" / "rnntutor.pdf"' in source
-    # book/intro.md becomes _build/html/book/intro.html, so ../rnntutor.pdf is _build/html/rnntutor.pdf
+    assert 'ROOT / "_build" / "html" / folder / "rnntutor.pdf"' in source
     assert 'href="../rnntutor.pdf"' in (ROOT / "book" / "intro.md").read_text()
+    with (ROOT / "locales" / "zh_CN" / "LC_MESSAGES" / "book" / "intro.po").open("rb") as file:
+        link = [m for m in read_po(file) if 'href="../rnntutor.pdf"' in m.id]
+    assert link and all('href="../rnntutor.pdf"' in m.string for m in link)

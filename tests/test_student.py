@@ -5,7 +5,7 @@ import re
 
 import nbformat
 import pytest
-from book_files import toc_notebooks
+from book_files import ROOT, toc_notebooks
 from nbformat import v4
 
 from rnntutor.student import read_references, student_notebook, write_student_notebooks
@@ -158,3 +158,27 @@ def test_every_solution_form_goes():
         "**Exercise 1.** Write `f`.", cells[5].source, "Back to the chapter.", "1. First question.\n\n2. Second.",
         "> Quoted.\n>\n\nAfter the quote.", "**Try it.** Do it.", "**Note.** A note.",
         "Kept too.", "print('the end')"]
+
+
+def test_the_instructors_page_opens_every_student_notebook_on_colab():
+    """Each student chapter and assignment has one Colab link, to the file that `make student-notebooks`
+    writes and the workflow publishes as the branch student-notebooks, and no link points elsewhere."""
+    import re
+
+    import yaml
+
+    repository = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    base = "https://colab.research.google.com/github/" + repository.removeprefix("https://github.com/")
+    branch = "student-notebooks"
+    workflow = (ROOT / ".github" / "workflows" / "student-notebooks.yml").read_text()
+    assert "make student-notebooks" in workflow and f"--initial-branch {branch}" in workflow
+    recipe = (ROOT / "Makefile").read_text().split("\nstudent-notebooks:")[1].split("\n\n")[0]
+    assert "cp student/*.ipynb $(STUDENT_NOTEBOOKS)/chapters/" in recipe
+    assert "cp build/assignments/*/student/*.ipynb $(STUDENT_NOTEBOOKS)/assignments/" in recipe
+    chapters = {f"chapters/{p.name}" for p in (ROOT / "book").glob("*.ipynb")}
+    assignments = {f"assignments/{p.name}" for p in (ROOT / "assignments").glob("*/*.ipynb")
+                   if p.stem == p.parent.name}
+    assert len(chapters) >= 10 and len(assignments) >= 10
+    page = (ROOT / "book" / "instructors.md").read_text()
+    links = re.findall(r"\]\((https://colab\.research\.google\.com/[^)]+)\)", page)
+    assert sorted(links) == sorted(f"{base}/blob/{branch}/{path}" for path in chapters | assignments)

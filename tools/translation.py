@@ -52,8 +52,9 @@ def update(language: str) -> int:
     return status
 
 
-def build(language: str, build_dir: Path | None = None, site: Path | None = None) -> int:
-    """Build the edition in ``language`` in ``build_dir`` and copy its pages into ``site``/<folder>.
+def build(language: str, build_dir: Path | None = None, site: Path | None = None, builder: str = "html") -> int:
+    """Build the edition in ``language`` with Sphinx's ``builder`` in ``build_dir`` and copy its pages
+    into ``site``/<folder>.
 
     Without ``build_dir``, the edition is built in ``_build/<folder>`` and published in the English
     site, ``_build/html``; with ``build_dir`` and no ``site``, it is only built.
@@ -62,9 +63,9 @@ def build(language: str, build_dir: Path | None = None, site: Path | None = None
     if build_dir is None:
         build_dir, site = ROOT / "_build" / folder, site or ROOT / "_build" / "html"
     # (myst-nb writes the notebooks' output files beside the output folder: not into the English site)
-    status = _sphinx("html", build_dir / "html", build_dir / ".doctrees", language=language, html_title=title)
+    status = _sphinx(builder, build_dir / builder, build_dir / ".doctrees", language=language, html_title=title)
     if status == 0 and site is not None:
-        shutil.copytree(build_dir / "html", site / folder, dirs_exist_ok=True)
+        shutil.copytree(build_dir / builder, site / folder, dirs_exist_ok=True)
     return status
 
 
