@@ -129,4 +129,4 @@ lint: $(STAMP)
 
 # What make book, student, assignments and grade wrote.
 clean:
-	rm -rf _build student build/assignments build/grades
+	rm -rf _build student build/assignments build/grades build/student-notebooks

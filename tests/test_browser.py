@@ -247,6 +247,17 @@ def test_search_finds_a_chapter(page, problems, server):
     assert not problems, "\n".join(problems)
 
 
+def test_search_in_chinese_finds_the_chapter_of_a_glossary_word(page, problems, server):
+    """The Chinese edition's index is split into words (jieba, with the glossary's words): 遗忘门 (forget
+    gate) finds the LSTM chapter first."""
+    open_page(page, f"{server}/zh/search.html?q=遗忘门")
+    page.wait_for_selector("#search-results ul.search li", timeout=15_000)
+    links = page.eval_on_selector_all("#search-results ul.search li a", "as => as.map(a => a.href)")
+    page.screenshot(path=SCREENSHOTS / "search-zh.png")
+    assert links and links[0].endswith("/zh/book/06_lstm.html"), f"searching 遗忘门 gave {links}"
+    assert not problems, "\n".join(problems)
+
+
 def test_dark_mode_switch(page, problems, server):
     """The theme switch turns the page dark: the data-theme attribute and the background both change."""
     open_page(page, f"{server}/book/{pages()[0]}.html")

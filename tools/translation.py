@@ -13,6 +13,7 @@ is missing, untranslated or fuzzy.
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -35,6 +36,16 @@ def _sphinx(builder: str, output: Path, doctrees: Path, **overrides) -> int:
                        **overrides},
         builder=builder, warningiserror=True, keep_going=True, freshenv=False,
         verbosity=0, quiet=True, really_quiet=False)
+
+
+def search_terms(path: Path) -> Path:
+    """Write the glossary's Chinese words (book/glossary.md, column 中文) as a dictionary for jieba, which
+    splits the Chinese text of the search index: a reader who searches 遗忘门 finds the pages about it."""
+    glossary = (ROOT / "book" / "glossary.md").read_text()
+    words = re.findall(r"^\| [a-z][a-z -]+? \| (\S+) \|", glossary, re.M)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{word} 100000 n\n" for word in words))
+    return path
 
 
 def extract(pot_dir: Path = POT) -> int:
@@ -63,7 +74,8 @@ def build(language: str, build_dir: Path | None = None, site: Path | None = None
     if build_dir is None:
         build_dir, site = ROOT / "_build" / folder, site or ROOT / "_build" / "html"
     # (myst-nb writes the notebooks' output files beside the output folder: not into the English site)
-    status = _sphinx(builder, build_dir / builder, build_dir / ".doctrees", language=language, html_title=title)
+    status = _sphinx(builder, build_dir / builder, build_dir / ".doctrees", language=language, html_title=title,
+                     html_search_options={"dict": str(search_terms(build_dir / "search-terms.txt"))})
     if status == 0 and site is not None:
         shutil.copytree(build_dir / builder, site / folder, dirs_exist_ok=True)
     return status
