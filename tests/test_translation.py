@@ -15,7 +15,7 @@ from book_files import ROOT, toc_entries
 
 LOCALE = ROOT / "locales" / "zh_CN" / "LC_MESSAGES"
 PAGES = toc_entries()
-ROLE = re.compile(r"\{([\w:.-]+)\}`([^`]*)`")
+ROLE = re.compile(r"(?<!`)\{([\w:.-]+)\}`([^`]*)`")  # (not `{solution-start}` in code)
 MATH = re.compile(r"\$\$.+?\$\$|\$[^$]+\$")
 CODE = re.compile(r"(``?)(?!`)(.+?)\1")
 LINK = re.compile(r"\]\(([^)\s]+)\)")
