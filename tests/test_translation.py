@@ -19,6 +19,7 @@ ROLE = re.compile(r"(?<!`)\{([\w:.-]+)\}`([^`]*)`")  # (not `{solution-start}` i
 MATH = re.compile(r"\$\$.+?\$\$|\$[^$]+\$")
 CODE = re.compile(r"(``?)(?!`)(.+?)\1")
 LINK = re.compile(r"\]\(([^)\s]+)\)")
+NAME = re.compile(r"\b\w+(?:\.\w+)+\b")  # a dotted name such as rnntutor.truncated is code
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -48,8 +49,8 @@ def markup(text: str) -> collections.Counter:
 
 
 def prose(text: str) -> str:
-    """The words of a message without its markup."""
-    for pattern in (ROLE, MATH, CODE, LINK):
+    """The words of a message without its markup and dotted names."""
+    for pattern in (ROLE, MATH, CODE, LINK, NAME):
         text = pattern.sub(" ", text)
     return text
 
@@ -124,3 +125,4 @@ def test_markup_and_glossary_checks_can_fail():
     pattern, chinese = next((p, c) for p, c in glossary() if c == "遗忘门")
     assert pattern.search("the forget-gate bias") and pattern.search("Forget gates") and chinese == "遗忘门"
     assert not pattern.search(prose("`forget_gate`"))
+    assert not next(p for p, c in glossary() if c == "截断").search(prose("rnntutor.truncated"))
