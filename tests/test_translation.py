@@ -19,7 +19,7 @@ ROLE = re.compile(r"(?<!`)\{([\w:.-]+)\}`([^`]*)`")  # (not `{solution-start}` i
 MATH = re.compile(r"\$\$.+?\$\$|\$[^$]+\$")
 CODE = re.compile(r"(``?)(?!`)(.+?)\1")
 LINK = re.compile(r"\]\(([^)\s]+)\)")
-NAME = re.compile(r"\b\w+(?:\.\w+)+\b")  # a dotted name such as rnntutor.truncated is code
+NAME = re.compile(r"\b\w+(?:\.\w+)+\b|\b\w*_\w*\b")  # names such as rnntutor.truncated, forecast_baseline
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
