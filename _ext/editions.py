@@ -14,6 +14,8 @@
   ``::`` plus the text, which MyST reads as a paragraph ``::``. Before Sphinx's translation step, each
   block takes its translation from the page's catalog (only ``\text{...}`` labels differ) and is marked
   done; the ``gettext`` builder still extracts it.
+- The captions of the table of contents ("Chapters") are translated here too: sphinx-external-toc
+  inserts the toctrees after Sphinx's translation step.
 - The API reference stays in English: the docstrings that autodoc inserts are not translatable
   messages, so the catalogs hold the book's own prose only.
 """
@@ -79,6 +81,18 @@ class TranslateDisplayMaths(SphinxTransform):
             block["translatable"] = False
 
 
+class TranslateTocCaptions(SphinxTransform):
+    default_priority = 101  # after sphinx-external-toc's InsertToctrees (100)
+
+    def apply(self, **kwargs) -> None:
+        if _language(self.config) == "en":
+            return
+        catalog = _catalog(self.env, self.env.docname)
+        for toctree in self.document.findall(addnodes.toctree):
+            if catalog and toctree.get("caption"):
+                toctree["caption"] = catalog.gettext(toctree["caption"])
+
+
 class TranslateAltText(SphinxPostTransform):
     default_priority = 50  # after myst-nb's SelectMimeType (4), which makes the output images
 
@@ -116,6 +130,9 @@ def _twin(app, pagename, templatename, context, doctree):
 
 def _add_switch(app, config):
     config.templates_path.append(str(Path(__file__).parent / "templates"))
+    static = str(Path(__file__).parent / "static")
+    if static not in config.html_static_path:
+        config.html_static_path.append(static)
     options = config.html_theme_options
     options["article_header_end"] = ["language-switch.html", "article-header-buttons.html"]
 
@@ -123,8 +140,10 @@ def _add_switch(app, config):
 def setup(app):
     app.connect("config-inited", _add_switch)
     app.connect("html-page-context", _twin)
+    app.add_css_file("editions.css")
     app.add_role_to_domain("glue", "text", GlueInTranslation(), override=True)
     app.add_transform(KeepApiInEnglish)
     app.add_transform(TranslateDisplayMaths)
+    app.add_transform(TranslateTocCaptions)
     app.add_post_transform(TranslateAltText)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

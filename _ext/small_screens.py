@@ -6,7 +6,9 @@ from pathlib import Path
 
 
 def _add_static_path(app):
-    app.config.html_static_path.append(str(Path(__file__).parent / "static"))
+    static = str(Path(__file__).parent / "static")
+    if static not in app.config.html_static_path:  # (editions.py adds it too)
+        app.config.html_static_path.append(static)
 
 
 def setup(app):

@@ -181,7 +181,8 @@ def test_page(page, problems, site, server, path):
     if not math and 'class="math notranslate' in (site / f"{path}.html").read_text():
         failures.append("the HTML has math, but the browser found no .math element")
 
-    colab = page.eval_on_selector_all("a[href*='colab.research.google.com']", "as => as.map(a => a.href)")
+    colab = page.eval_on_selector_all(".bd-header-article a[href*='colab.research.google.com']",
+                                      "as => as.map(a => a.href)")
     if (ROOT / "book" / f"{name}.ipynb").is_file():
         path = REPOSITORY.removeprefix("https://github.com/")
         expected = f"https://colab.research.google.com/github/{path}/blob/{BRANCH}/book/{name}.ipynb"
@@ -205,6 +206,9 @@ def chinese_text_problems(page) -> list[str]:
     }""")
     if probe != [True, True]:
         return [f"not in Chinese (title, a paragraph): {probe}"]
+    captions = page.eval_on_selector_all("nav .caption-text", "cs => cs.map(c => c.innerText)")
+    problems += [f"table of contents caption in English: {c!r}" for c in captions
+                 if not re.search("[\u4e00-\u9fff]", c)]
     cdp = page.context.new_cdp_session(page)
     cdp.send("DOM.enable")
     cdp.send("CSS.enable")
@@ -226,6 +230,10 @@ def test_the_language_switch_leads_to_the_twin_page_and_back(page, problems, ser
         switch = page.locator(".language-switch:visible")
         box = switch.bounding_box()
         assert box and box["width"] >= 24 and box["height"] >= 24, f"switch too small to tap: {box}"
+        buttons = page.locator(".article-header-buttons:visible").first.bounding_box()
+        middle = box["y"] + box["height"] / 2
+        assert buttons["y"] <= middle <= buttons["y"] + buttons["height"], \
+            f"the switch {box} is not on the line of the header's buttons {buttons}"
         switch.click()
         page.wait_for_url(f"{server}/{path}.html")
         assert page.evaluate("() => document.documentElement.lang") == lang

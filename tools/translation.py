@@ -22,7 +22,7 @@ from jupyter_book.sphinx import build_sphinx
 
 ROOT = Path(__file__).resolve().parents[1]
 # language code -> (the folder of the edition under _build/html, the edition's title)
-EDITIONS = {"zh_CN": ("zh", "rnntutor：动手运行的循环神经网络")}
+EDITIONS = {"zh_CN": ("zh", "rnntutor：循环神经网络，动手运行")}
 LOCALES = ROOT / "locales"
 POT = ROOT / "_build" / "gettext"
 
