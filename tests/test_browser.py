@@ -237,6 +237,9 @@ def test_the_language_switch_leads_to_the_twin_page_and_back(page, problems, ser
         switch.click()
         page.wait_for_url(f"{server}/{path}.html")
         assert page.evaluate("() => document.documentElement.lang") == lang
+    widths = page.eval_on_selector_all(".header-article-items__end .btn",
+                                       "bs => bs.filter(b => b.offsetParent).map(b => b.offsetWidth)")
+    assert widths and min(widths) >= 24, f"header buttons narrower than a 24 px tap target: {widths}"
     page.screenshot(path=SCREENSHOTS / f"language-switch-{width}.png")
     assert not problems, "\n".join(problems)
 
