@@ -1,5 +1,5 @@
-"""The book as a PDF (tools/print_book.py): every chapter in it, every solution printed open, every formula
-typeset, and code wrapped at the page's edge instead of cut off."""
+"""The book as a PDF (tools/print_book.py), in English and in Chinese: every chapter in it, every solution
+printed open, every formula typeset, and code wrapped at the page's edge instead of cut off."""
 
 from __future__ import annotations
 
@@ -14,20 +14,27 @@ from book_files import ROOT, toc_entries
 pypdf = pytest.importorskip("pypdf")
 
 
-@pytest.fixture(scope="module")
-def printed(tmp_path_factory):
+# language -> (where print_book.py builds its single page under --path-output, a solution's printed title)
+EDITIONS = {"en": ("singlehtml", r"Solution to Exercise \d+\.\d+"),
+            "zh_CN": ("zh/singlehtml", r"解答\s*练习\s*\d+\.\d+")}
+
+
+@pytest.fixture(scope="module", params=list(EDITIONS))
+def printed(request, tmp_path_factory):
     out = tmp_path_factory.mktemp("print")
     pdf = out / "book.pdf"
-    result = subprocess.run([sys.executable, "tools/print_book.py", "--output", str(pdf), "--path-output", str(out)],
+    result = subprocess.run([sys.executable, "tools/print_book.py", "--language", request.param,
+                             "--output", str(pdf), "--path-output", str(out)],
                             capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    page = (out / "_build" / "singlehtml" / "book.html").read_text()
+    folder, solution = EDITIONS[request.param]
+    page = (out / "_build" / folder / "book.html").read_text()
     text = " ".join(p.extract_text() for p in pypdf.PdfReader(pdf).pages)
-    return page, re.sub(r"\s+", " ", text)
+    return page, re.sub(r"\s+", " ", text), solution
 
 
 def test_every_chapter_is_in_the_pdf(printed):
-    _, text = printed
+    _, text, _ = printed
     chapters = [entry for entry in toc_entries() if entry.startswith("book/") and entry[5:7].isdigit()]
     assert chapters
     for number, _ in enumerate(chapters, start=1):
@@ -35,20 +42,20 @@ def test_every_chapter_is_in_the_pdf(printed):
 
 
 def test_every_solution_is_printed_open(printed):
-    page, text = printed
+    page, text, solution = printed
     solutions = len(re.findall(r'class="solution dropdown admonition"', page))
     assert solutions > 10
-    assert len(re.findall(r"Solution to Exercise \d+\.\d+", text)) == solutions
+    assert len(re.findall(solution, text)) == solutions
     assert "Click to show" not in text
 
 
 def test_formulas_are_typeset_not_raw_tex(printed):
-    _, text = printed
+    _, text, _ = printed
     assert "\\frac" not in text and "$$" not in text
 
 
 def test_long_code_lines_wrap_instead_of_being_cut_off(printed):
-    page, text = printed
+    page, text, _ = printed
     import html
 
     lines = [html.unescape(re.sub(r"<[^>]+>", "", line)) for pre in re.findall(r"<pre>(.*?)</pre>", page, re.S)
