@@ -5,7 +5,8 @@ series: it holds out the last part of the series, scores a recurrent forecaster 
 together, their mean) there against the baselines (one-step and multi-step, RMSE, MAE, MAPE and MASE),
 scores forecasts from many origins of the held-out part horizon by horizon with their prediction
 intervals, then trains on the whole series and forecasts the next values with 80 % and 95 % intervals.
-Dates must be regular (monthly, daily, ...); missing values of a regular series are interpolated.
+Dates must be regular (monthly, daily, ...); missing values of a regular series are interpolated (without
+dates, rows are taken as evenly spaced, so a missing value is interpolated in its row).
 ``rnntutor student NOTEBOOK... --output DIR`` writes the student version of each notebook: solutions
 removed, exercise stubs shown, outputs cleared (see :mod:`rnntutor.student`).
 ``rnntutor generate FILE.txt`` trains a character-level LSTM on any UTF-8 text, scores it on the text's
@@ -50,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         "forecast",
         help="forecast a column of a CSV file with an LSTM or GRU, scored against baselines",
         description="Forecast one numeric column of a CSV file (with a header row). Dates must be regular; "
-        "missing values of a regular series are interpolated. The last part of the series is held out: the "
+        "missing values of a regular series are interpolated (without dates, in their rows). The last part of the series is held out: the "
         "table scores one-step forecasts (from the true values before each) and multi-step forecasts (from "
         "the training part alone) of the network and of the baselines there (RMSE, MAE, MAPE, MASE); then "
         "forecasts from many origins of the held-out part are scored horizon by horizon, with the coverage "
@@ -157,12 +158,15 @@ def forecast_command(args) -> int:
     date_column = None if args.date_column.lower() == "none" else _column(args.date_column)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        dates, y = read_series(args.file, _column(args.column), date_column, drop_missing=True)
-    if not np.all(np.isfinite(y)):
-        raise UsageError(f"{args.file}: the column holds a value that is not finite ({y[~np.isfinite(y)][0]})")
+        dates, y = read_series(args.file, _column(args.column), date_column, missing="keep")
+    if np.any(np.isinf(y)):
+        raise UsageError(f"{args.file}: the column holds a value that is not finite ({y[np.isinf(y)][0]})")
     for warning in caught:
         print(f"note: {warning.message}", file=sys.stderr)
-    times, y, filled = _regular_series(dates, y)
+    times, y, filled, trimmed = _regular_series(dates, y)
+    if trimmed:
+        print(f"note: {args.file}: {trimmed} missing value{'s' * (trimmed > 1)} at the start or end of the series "
+              "dropped", file=sys.stderr)
     if filled:
         shown = ", ".join(filled[:5]) + (", ..." if len(filled) > 5 else "")
         print(f"note: {args.file}: {len(filled)} missing value{'s' * (len(filled) > 1)} ({shown}) filled by "
@@ -203,7 +207,8 @@ def forecast_command(args) -> int:
     print(f"{args.file}: {n} values, {labels[0]} to {labels[n - 1]}")
     stops = [h.best_epoch + 1 for h in held_out.histories]
     print(f"held out: the last {n_test} values, {labels[start]} to {labels[n - 1]}; {name} trained on the "
-          f"{start} before them, {len(seeds)} seeds (early stopping kept epochs {min(stops)} to {max(stops)})")
+          f"{start} before them, {len(seeds)} seed{'s' * (len(seeds) > 1)} (early stopping kept epochs "
+          f"{min(stops)} to {max(stops)})")
     print("\nerrors on the held-out values (one-step: from the true values before each; multi-step: from the "
           f"training part alone; {name}: the mean of its seeds; MASE: MAE over the in-sample MAE of the "
           f"{'seasonal ' if season > 1 else ''}naive forecast)")
@@ -307,19 +312,24 @@ def _print_future(future, labels) -> None:
 
 
 def _regular_series(dates, y):
-    """``(times, y, filled)``: the dates as a regular pandas index (``None`` without dates or when they are
-    not dates), the values on it with missing ones linearly interpolated, and the labels of those filled.
-    Raises :class:`UsageError` for dates that do not increase or do not lie on a regular grid."""
+    """``(times, y, filled, trimmed)``: the dates as a regular pandas index (``None`` without dates or when
+    they are not dates), the values on it with missing ones (NaN, or dates left out) linearly interpolated,
+    the labels of those filled, and how many missing values at the start or end were dropped (nothing to
+    interpolate them from). Without dates the rows are taken as evenly spaced, and a missing value is
+    labelled by its place in the column ("value 5"). Raises :class:`UsageError` for dates that do not
+    increase or do not lie on a regular grid."""
     import pandas as pd
 
-    if dates is None or len(dates) < 3:
-        return None, y, []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # pandas warns when it has to guess the date format
-        try:
-            times = pd.DatetimeIndex(pd.to_datetime(dates))
-        except (ValueError, TypeError, OverflowError):
-            return None, y, []
+    present = np.flatnonzero(~np.isnan(y))
+    first, last = present[0], present[-1]
+    trimmed = int(first + len(y) - 1 - last)
+    y = y[first:last + 1]
+    times = _as_dates(None if dates is None else dates[first:last + 1])
+    if times is None:
+        missing = np.flatnonzero(np.isnan(y))
+        return None, pd.Series(y).interpolate().to_numpy(), [f"value {first + i + 1}" for i in missing], trimmed
+    dates = dates[first:last + 1][~np.isnan(y)]
+    times, y = times[~np.isnan(y)], y[~np.isnan(y)]
     if not times.is_monotonic_increasing or times.has_duplicates:
         raise UsageError("the dates do not increase from row to row; sort the file or pass --date-column none")
     monthly = bool(np.all(times.day == times[0].day) and np.all(times.normalize() == times))
@@ -346,7 +356,22 @@ def _regular_series(dates, y):
     missing = np.flatnonzero(full.isna().to_numpy())
     fmt = "%Y-%m" if all(len(d) == 7 for d in dates) else None
     filled = [t.strftime(fmt) if fmt else str(t) for t in grid[missing]]
-    return grid, full.interpolate().to_numpy(), filled
+    return grid, full.interpolate().to_numpy(), filled, trimmed
+
+
+def _as_dates(dates):
+    """The strings ``dates`` as a pandas DatetimeIndex, or None without dates (fewer than 3) or when they
+    are not dates."""
+    import pandas as pd
+
+    if dates is None or len(dates) < 3:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas warns when it has to guess the date format
+        try:
+            return pd.DatetimeIndex(pd.to_datetime(dates))
+        except (ValueError, TypeError, OverflowError):
+            return None
 
 
 def _step(size: int, monthly: bool) -> str:

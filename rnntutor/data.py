@@ -19,20 +19,23 @@ class DataError(ValueError):
     """A data file that cannot be read as the series that was asked for."""
 
 
-#: Cells that :func:`read_series` reads as "no value" when asked to drop missing values (any case).
+#: Cells that :func:`read_series` reads as "no value" when asked to drop or keep missing values (any case).
 MISSING = frozenset({"", "na", "n/a", "nan", "null", "none"})
 
 
-def read_series(path, column=1, date_column=0, *, drop_missing=False) -> tuple[np.ndarray, np.ndarray]:
+def read_series(path, column=1, date_column=0, *, missing="error") -> tuple[np.ndarray, np.ndarray]:
     """Read one numeric column of a CSV file with a header row.
 
     ``column`` and ``date_column`` are a header name or a 0-based index; ``date_column=None`` reads no
     dates. Returns ``(dates, values)``: dates as strings (or ``None``) and values as float64.
-    Empty rows are skipped. With ``drop_missing=True``, rows whose value is missing (empty, ``NA``,
-    ``NaN``, ``null``, ...) are skipped too, and a warning says how many rows were dropped and which.
+    Empty rows are skipped. A missing value (empty, ``NA``, ``NaN``, ``null``, ...) is an error with
+    ``missing="error"``; with ``"drop"`` its row is skipped too, and a warning says how many rows were
+    dropped and which; with ``"keep"`` its row stays, with the value NaN (rows keep their positions).
     Raises :class:`DataError` for a missing or unreadable file, an unknown column or a value that is not
     a number.
     """
+    if missing not in ("error", "drop", "keep"):
+        raise ValueError(f"missing must be 'error', 'drop' or 'keep', got {missing!r}")
     path = Path(path)
     if not path.is_file():
         raise DataError(f"no such file: {path}")
@@ -49,20 +52,21 @@ def read_series(path, column=1, date_column=0, *, drop_missing=False) -> tuple[n
     dates, values, dropped = [], [], []
     for line, row in enumerate(rows[1:], start=2):
         cell = row[value_index].strip() if value_index < len(row) else ""
-        if not any(c.strip() for c in row) or (drop_missing and cell.lower() in MISSING):
+        absent = missing != "error" and cell.lower() in MISSING
+        if not any(c.strip() for c in row) or (missing == "drop" and absent):
             dropped.append(line)
             continue
         try:
-            values.append(float(cell))
+            values.append(np.nan if absent else float(cell))
         except ValueError:
             raise DataError(
                 f"{path}, row {line}: column {header[value_index]!r} must hold numbers, found {cell!r}"
             ) from None
         if date_index is not None:
             dates.append(row[date_index].strip() if date_index < len(row) else "")
-    if not values:
+    if not values or np.all(np.isnan(values)):
         raise DataError(f"{path}: column {header[value_index]!r} holds no values")
-    if drop_missing and dropped:
+    if missing == "drop" and dropped:
         shown = ", ".join(map(str, dropped[:10])) + (", ..." if len(dropped) > 10 else "")
         warnings.warn(f"{path}: dropped {len(dropped)} empty row{'s' * (len(dropped) > 1)} or rows with no "
                       f"value in column {header[value_index]!r} (rows {shown})", stacklevel=2)

@@ -26,6 +26,29 @@ def airline_with_gaps(tmp_path):
     return path
 
 
+def test_without_dates_rows_are_evenly_spaced_so_a_gap_is_interpolated_in_place(capsys, tmp_path):
+    """With --date-column none a missing value keeps its row: it is interpolated between its neighbours
+    (not dropped, which would shift the season); missing values at the ends are dropped, and both are said."""
+    _, y = load_airline()
+    cells = [f"{v:g}" for v in y]
+    cells[20] = "NA"
+    cells = ["NA", *cells, "null"]
+    path = tmp_path / "no_dates.csv"
+    path.write_text("passengers\n" + "\n".join(f"{c}," for c in cells) + "\n")
+    status, out, err = run(capsys, path, "--column", "0", "--date-column", "none", "--horizon", 2, "--seeds", 1)
+    assert status == 0, err
+    assert err.splitlines() == [
+        f"note: {path}: 2 missing values at the start or end of the series dropped",
+        f"note: {path}: 1 missing value (value 22) filled by linear interpolation between their neighbours"]
+    assert "144 values" in out
+    expected = y.copy()
+    expected[20] = (y[19] + y[21]) / 2
+    table = {line.split()[0]: line.split() for line in out.split("forecasts from")[0].splitlines()
+             if line[:1].isalpha()}
+    naive = all_baselines(expected, 101, 12)["seasonal naive"].one_step
+    assert float(table["seasonal"][2]) == pytest.approx(rmse(expected[101:], naive), abs=0.006)
+
+
 @pytest.fixture
 def saved_figures(monkeypatch):
     """The figures the command saves, kept for inspection."""
@@ -52,7 +75,6 @@ def test_forecast_fills_gaps_scores_origins_and_intervals_and_plots_dates(capsys
     status, out, err = run(capsys, airline_with_gaps, "--horizon", 3, "--seeds", 3, "--plot", plot)
     assert status == 0
     assert err.splitlines() == [
-        f"note: {airline_with_gaps}: dropped 2 empty rows or rows with no value in column 'Passengers' (rows 6, 13)",
         f"note: {airline_with_gaps}: 2 missing values (1949-11, 1949-12) filled by linear interpolation between "
         "their neighbours"]
     assert "144 values, 1949-01 to 1960-12" in out

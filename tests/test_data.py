@@ -46,19 +46,26 @@ def test_unknown_column_lists_the_columns(tmp_path, column):
         read_series(path, column=column)
 
 
-def test_drop_missing_skips_rows_without_a_value_and_says_which(tmp_path):
+def test_missing_values_are_an_error_dropped_with_a_warning_or_kept_in_place(tmp_path):
     path = write(tmp_path, "when,what\n1949-01,112\n1949-02,\n\n1949-03,NA\n1949-04,nan\n1949-05,118\n")
     with pytest.warns(UserWarning, match=r"dropped 4 empty rows or rows with no value in column 'what' "
                                          r"\(rows 3, 4, 5, 6\)"):
-        dates, values = read_series(path, drop_missing=True)
+        dates, values = read_series(path, missing="drop")
     assert dates.tolist() == ["1949-01", "1949-05"] and values.tolist() == [112.0, 118.0]
+    dates, values = read_series(path, missing="keep")  # only the empty row goes
+    assert dates.tolist() == ["1949-01", "1949-02", "1949-03", "1949-04", "1949-05"]
+    assert values[[0, 4]].tolist() == [112.0, 118.0] and np.isnan(values[1:4]).all()
     with pytest.raises(DataError, match="row 3: column 'what' must hold numbers, found ''"):
         read_series(path)
+    with pytest.raises(ValueError, match="missing must be 'error', 'drop' or 'keep', got 'skip'"):
+        read_series(path, missing="skip")
 
 
 def test_a_column_without_values_and_a_file_that_is_not_text_are_named(tmp_path):
     with pytest.raises(DataError, match="column 'what' holds no values"):
-        read_series(write(tmp_path, "when,what\n1949-01,\n"), drop_missing=True)
+        read_series(write(tmp_path, "when,what\n1949-01,\n"), missing="drop")
+    with pytest.raises(DataError, match="column 'what' holds no values"):
+        read_series(write(tmp_path, "when,what\n1949-01,\n"), missing="keep")
     path = tmp_path / "binary.csv"
     path.write_bytes(b"when,what\n\xff\xfe,1\n")
     with pytest.raises(DataError, match="not a readable CSV text file"):
