@@ -51,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
         "forecast",
         help="forecast a column of a CSV file with an LSTM or GRU, scored against baselines",
         description="Forecast one numeric column of a CSV file (with a header row). Dates must be regular; "
-        "missing values of a regular series are interpolated (without dates, in their rows). The last part of the series is held out: the "
+        "missing values of a regular series are interpolated (without dates, in their rows). The last part of "
+        "the series is held out: the "
         "table scores one-step forecasts (from the true values before each) and multi-step forecasts (from "
         "the training part alone) of the network and of the baselines there (RMSE, MAE, MAPE, MASE); then "
         "forecasts from many origins of the held-out part are scored horizon by horizon, with the coverage "
