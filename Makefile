@@ -21,8 +21,8 @@ $(MATHJAX): _mathjax/package.json _mathjax/package-lock.json
 	npm ci --prefix _mathjax --no-audit --no-fund --loglevel=error
 	touch $(MATHJAX)
 
-# The web pages, the Chinese edition beside them (_build/html/zh/, from locales/zh_CN), then the whole
-# (English) book as one PDF (printed by chromium), which the front page links to.
+# The web pages, the Chinese edition beside them (_build/html/zh/, from locales/zh_CN), then each edition
+# as one PDF (printed by chromium), which its front page links to.
 book: system-packages $(STAMP) $(MATHJAX)
 	$(BIN)/jupyter-book build . -W --keep-going
 	$(BIN)/python tools/translation.py build
@@ -31,8 +31,9 @@ book: system-packages $(STAMP) $(MATHJAX)
 	@echo "The book is at $(CURDIR)/_build/html/index.html"
 
 # The browser test drives Debian's chromium (and reads the Chinese edition in a system font with Chinese
-# characters), npm installs MathJax, and the grading test sandboxes submissions with bubblewrap: installed here when missing and this is a Debian machine run as root, else make stops with
-# one line that says what to install.
+# characters), npm installs MathJax, and the grading test sandboxes submissions with bubblewrap: installed
+# here when missing and this is a Debian machine run as root, else make stops with one line that says what
+# to install.
 system-packages:
 	@missing=""; \
 	{ [ -n "$$CHROMIUM" ] || command -v chromium >/dev/null; } || missing="$$missing chromium"; \

@@ -30,8 +30,9 @@ from sphinx.transforms import SphinxTransform
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.i18n import docname_to_domain
 
-# language -> (its folder under the English site, the switch's label, the hreflang code)
-EDITIONS = {"en": ("", "English", "en"), "zh_CN": ("zh/", "中文", "zh-CN")}
+# language -> (the folder of its pages under the English site, the switch's label, the hreflang code, the
+# edition's title; tools/translation.py builds the editions from these)
+EDITIONS = {"en": ("", "English", "en", None), "zh_CN": ("zh/", "中文", "zh-CN", "rnntutor：循环神经网络，动手运行")}
 
 
 def _language(config) -> str:
@@ -121,7 +122,7 @@ def _twin(app, pagename, templatename, context, doctree):
     here = _language(app.config)
     other = "zh_CN" if here == "en" else "en"
     to_root = "../" * pagename.count("/") + ("../" if here != "en" else "")
-    folder, label, hreflang = EDITIONS[other]
+    folder, label, hreflang, _ = EDITIONS[other]
     url = f"{to_root}{folder}{pagename}.html"
     context.update(twin_url=url, twin_label=label, twin_hreflang=hreflang)
     context["metatags"] = context.get("metatags", "") + (
@@ -129,6 +130,9 @@ def _twin(app, pagename, templatename, context, doctree):
 
 
 def _add_switch(app, config):
+    title = EDITIONS[_language(config)][3]
+    if title:
+        config.html_title = title
     config.templates_path.append(str(Path(__file__).parent / "templates"))
     static = str(Path(__file__).parent / "static")
     if static not in config.html_static_path:

@@ -13,6 +13,9 @@ import pytest
 from babel.messages.pofile import read_po
 from book_files import ROOT, toc_entries
 
+sys.path.insert(0, str(ROOT / "tools"))
+import translation  # noqa: E402  (tools/translation.py)
+
 LOCALE = ROOT / "locales" / "zh_CN" / "LC_MESSAGES"
 PAGES = toc_entries()
 ROLE = re.compile(r"(?<!`)\{([\w:.-]+)\}`([^`]*)`")  # (not `{solution-start}` in code)
@@ -57,7 +60,7 @@ def prose(text: str) -> str:
 
 def glossary_rows() -> list[tuple[str, str]]:
     """(English term, Chinese word) of each row of the glossary's table."""
-    rows = re.findall(r"^\| ([a-z][a-z -]+?) \| (\S+) \|", (ROOT / "book" / "glossary.md").read_text(), re.M)
+    rows = translation.glossary()
     assert len(rows) >= 20
     return rows
 

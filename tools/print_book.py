@@ -45,7 +45,7 @@ def build_single_page(path_output: Path, language: str) -> Path:
         )
         failed = result.returncode != 0 and f"{result.stdout[-3000:]}{result.stderr[-3000:]}"
     else:
-        folder = path_output / "_build" / translation.EDITIONS[language][0] / "singlehtml"
+        folder = path_output / "_build" / translation.folder(language) / "singlehtml"
         failed = translation.build(language, folder.parent, builder="singlehtml") != 0 and "(see above)"
     if failed:
         sys.exit(f"the single-page build failed:\n{failed}")
@@ -75,7 +75,7 @@ def print_page(page_path: Path, output: Path, chromium: str) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--language", choices=["en", *translation.EDITIONS], default="en",
+    parser.add_argument("--language", choices=list(translation.EDITIONS), default="en",
                         help="the edition to print (default: %(default)s)")
     parser.add_argument("--output", type=Path,
                         help="the PDF to write (default: rnntutor.pdf in the edition's site folder, "
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit("printing the book needs Debian's chromium (apt-get install chromium), or set CHROMIUM=/path")
     if not (ROOT / "_mathjax" / "node_modules" / "mathjax").is_dir():
         sys.exit("printing the book needs MathJax: npm ci --prefix _mathjax")
-    folder = "" if args.language == "en" else translation.EDITIONS[args.language][0]
+    folder = "" if args.language == "en" else translation.folder(args.language)
     output = args.output or ROOT / "_build" / "html" / folder / "rnntutor.pdf"
     page = build_single_page(args.path_output, args.language)
     size = print_page(page, output, chromium)

@@ -21,8 +21,10 @@ from pathlib import Path
 from jupyter_book.sphinx import build_sphinx
 
 ROOT = Path(__file__).resolve().parents[1]
-# language code -> (the folder of the edition under _build/html, the edition's title)
-EDITIONS = {"zh_CN": ("zh", "rnntutor：循环神经网络，动手运行")}
+sys.path.insert(0, str(ROOT / "_ext"))
+from editions import EDITIONS  # noqa: E402  (the book's extension: each edition's folder and title)
+
+TRANSLATED = [language for language in EDITIONS if language != "en"]
 LOCALES = ROOT / "locales"
 POT = ROOT / "_build" / "gettext"
 
@@ -38,13 +40,22 @@ def _sphinx(builder: str, output: Path, doctrees: Path, **overrides) -> int:
         verbosity=0, quiet=True, really_quiet=False)
 
 
+def folder(language: str) -> str:
+    """The folder of the edition in ``language`` under the English site ("zh")."""
+    return EDITIONS[language][0].rstrip("/")
+
+
+def glossary() -> list[tuple[str, str]]:
+    """(English term, Chinese word) of each row of the glossary's table (book/glossary.md)."""
+    text = (ROOT / "book" / "glossary.md").read_text()
+    return re.findall(r"^\| ([a-z][a-z -]+?) \| (\S+) \|", text, re.M)
+
+
 def search_terms(path: Path) -> Path:
-    """Write the glossary's Chinese words (book/glossary.md, column 中文) as a dictionary for jieba, which
-    splits the Chinese text of the search index: a reader who searches 遗忘门 finds the pages about it."""
-    glossary = (ROOT / "book" / "glossary.md").read_text()
-    words = re.findall(r"^\| [a-z][a-z -]+? \| (\S+) \|", glossary, re.M)
+    """Write the glossary's Chinese words as a dictionary for jieba, which splits the Chinese text of the
+    search index: a reader who searches 遗忘门 finds the pages about it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(f"{word} 100000 n\n" for word in words))
+    path.write_text("".join(f"{chinese} 100000 n\n" for _, chinese in glossary()))
     return path
 
 
@@ -70,21 +81,20 @@ def build(language: str, build_dir: Path | None = None, site: Path | None = None
     Without ``build_dir``, the edition is built in ``_build/<folder>`` and published in the English
     site, ``_build/html``; with ``build_dir`` and no ``site``, it is only built.
     """
-    folder, title = EDITIONS[language]
     if build_dir is None:
-        build_dir, site = ROOT / "_build" / folder, site or ROOT / "_build" / "html"
+        build_dir, site = ROOT / "_build" / folder(language), site or ROOT / "_build" / "html"
     # (myst-nb writes the notebooks' output files beside the output folder: not into the English site)
-    status = _sphinx(builder, build_dir / builder, build_dir / ".doctrees", language=language, html_title=title,
+    status = _sphinx(builder, build_dir / builder, build_dir / ".doctrees", language=language,
                      html_search_options={"dict": str(search_terms(build_dir / "search-terms.txt"))})
     if status == 0 and site is not None:
-        shutil.copytree(build_dir / builder, site / folder, dirs_exist_ok=True)
+        shutil.copytree(build_dir / builder, site / folder(language), dirs_exist_ok=True)
     return status
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=["extract", "update", "build"])
-    parser.add_argument("--language", choices=sorted(EDITIONS), default="zh_CN")
+    parser.add_argument("--language", choices=TRANSLATED, default="zh_CN")
     parser.add_argument("--build-dir", type=Path, help="build the edition here (default: _build/<folder>)")
     parser.add_argument("--site", type=Path, help="copy its pages into SITE/<folder> (default: _build/html, "
                                                   "unless --build-dir is given)")
