@@ -5,6 +5,7 @@ import re
 
 import nbformat
 import pytest
+import yaml
 from book_files import ROOT, toc_notebooks
 from nbformat import v4
 
@@ -163,10 +164,6 @@ def test_every_solution_form_goes():
 def test_the_instructors_page_opens_every_student_notebook_on_colab():
     """Each student chapter and assignment has one Colab link, to the file that `make student-notebooks`
     writes and the workflow publishes as the branch student-notebooks, and no link points elsewhere."""
-    import re
-
-    import yaml
-
     repository = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
     base = "https://colab.research.google.com/github/" + repository.removeprefix("https://github.com/")
     branch = "student-notebooks"
