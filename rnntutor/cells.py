@@ -24,6 +24,17 @@ from .validate import check_positive_ints
 __all__ = ["Cell", "ChoGRUCell", "GRUCell", "LSTMCell", "PeepholeLSTMCell", "RNNCell"]
 
 
+def affine(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    """``W x + b`` for every row of ``x``, as ``torch.nn.functional.linear``. With a leading axis of copies,
+    ``weight`` (copies, out, in), ``bias`` (copies, out) and ``x`` (copies, rows, in), each copy's rows meet
+    its own weights: so the cells' equations also run many copies at once (:class:`rnntutor.Ensemble`)."""
+    if weight.dim() == 2:
+        return F.linear(x, weight, bias)
+    if bias is None:
+        return torch.bmm(x, weight.transpose(1, 2))
+    return torch.baddbmm(bias.unsqueeze(1), x, weight.transpose(1, 2))
+
+
 def _expect_tensor(owner: str, name: str, value) -> torch.Tensor:
     if not isinstance(value, torch.Tensor):
         raise TypeError(f"{owner}: {name} must be a torch.Tensor, got {type(value).__name__}")
@@ -196,7 +207,7 @@ class RNNCell(Cell):
 
         ``a_t`` is the pre-activation ``W_ih x_t + b_ih + W_hh h_{t-1} + b_hh``.
         """
-        a_t = x_proj + F.linear(h_prev, self.weight_hh, self.bias_hh)
+        a_t = x_proj + affine(h_prev, self.weight_hh, self.bias_hh)
         h_t = torch.tanh(a_t) if self.nonlinearity == "tanh" else torch.relu(a_t)
         return h_t, {"a": a_t, "h": h_t}
 
@@ -236,7 +247,7 @@ class GRUCell(Cell):
         ``Wx_r`` is ``W_ir x_t + b_ir`` and ``Wh_r`` is ``W_hr h_{t-1} + b_hr``; likewise for z and n.
         """
         Wx_r, Wx_z, Wx_n = x_proj.chunk(3, dim=-1)
-        Wh_r, Wh_z, Wh_n = F.linear(h_prev, self.weight_hh, self.bias_hh).chunk(3, dim=-1)
+        Wh_r, Wh_z, Wh_n = affine(h_prev, self.weight_hh, self.bias_hh).chunk(3, dim=-1)
         r_t = torch.sigmoid(Wx_r + Wh_r)
         z_t = torch.sigmoid(Wx_z + Wh_z)
         n_t = torch.tanh(Wx_n + r_t * Wh_n)
@@ -311,7 +322,7 @@ class LSTMCell(Cell):
         of the input gate; likewise for f, g and o.
         """
         h_prev, c_prev = state
-        a_i, a_f, a_g, a_o = (x_proj + F.linear(h_prev, self.weight_hh, self.bias_hh)).chunk(4, dim=-1)
+        a_i, a_f, a_g, a_o = (x_proj + affine(h_prev, self.weight_hh, self.bias_hh)).chunk(4, dim=-1)
         i_t = torch.sigmoid(a_i)
         f_t = torch.sigmoid(a_f)
         g_t = torch.tanh(a_g)
@@ -363,7 +374,7 @@ class PeepholeLSTMCell(LSTMCell):
         term; likewise for f, g and o.
         """
         h_prev, c_prev = state
-        a_i, a_f, a_g, a_o = (x_proj + F.linear(h_prev, self.weight_hh, self.bias_hh)).chunk(4, dim=-1)
+        a_i, a_f, a_g, a_o = (x_proj + affine(h_prev, self.weight_hh, self.bias_hh)).chunk(4, dim=-1)
         i_t = torch.sigmoid(a_i + self.weight_ci * c_prev)
         f_t = torch.sigmoid(a_f + self.weight_cf * c_prev)
         g_t = torch.tanh(a_g)

@@ -2,8 +2,11 @@
 
 A claim about training ("the GRU learns the task") is a claim about random draws, so the book measures it
 on many seeds. Training them one after another costs N times one run; :class:`Ensemble` stacks the N
-copies' parameters along a new first axis and runs them at once with ``torch.func.vmap``, so each step of
-the loop launches the same operations as for one model, on tensors N times larger.
+copies' parameters along a new first axis and runs them at once, so each step of the loop launches the same
+operations as for one model, on tensors N times larger. A :class:`~rnntutor.models.SequenceModel` over one
+layer of the book's RNN, GRU or LSTM runs its cell's own equations on the stacked weights
+(:func:`~rnntutor.cells.affine` keeps each copy's products apart); any other model runs through
+``torch.func.vmap``, which does the same for any module at a higher cost per operation.
 
 The copies stay independent. Copy ``k`` is built after ``seed_everything(seeds[k])``; with ``(X, y)`` data
 it shuffles its own mini-batches with ``generator(seeds[k])``; Adam and SGD act element by element, so one
@@ -17,11 +20,15 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Callable, Sequence
+from functools import partial
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
+from .cells import GRUCell, LSTMCell, RNNCell, affine
+from .models import SequenceModel
 from .runtime import generator, seed_everything
 from .train import History, _batcher, _check_args
 from .truncated import _check_stream, chunk_starts, detach_state
@@ -65,6 +72,7 @@ class Ensemble(nn.Module):
         # untouched copy that __getitem__ loads a copy's weights into (lists: not registered as submodules).
         self._template = [copy.deepcopy(models[0]).to("meta")]
         self._blueprint = [copy.deepcopy(models[0])]
+        self._stacked_cell = _stackable_cell(self._template[0])
 
     def train(self, mode: bool = True) -> Ensemble:
         """Training or evaluation mode, for the copies too (dropout acts only in training mode)."""
@@ -82,6 +90,43 @@ class Ensemble(nn.Module):
     def _call(self, params, buffers, x):
         return functional_call(self._template[0], (params, buffers), (x,))
 
+    def _run(self, params, buffers, x, per_copy: bool) -> torch.Tensor:
+        """Every copy's output, ``(copies, ...)``: on ``x``, or on ``x[k]`` for copy ``k`` with ``per_copy``."""
+        cell = self._stacked_cell
+        if cell is not None and _fits_stacked(x, per_copy, cell.input_size, params["recurrent.weight_ih_l0"]):
+            return self._run_stacked(params, x, per_copy)
+        # Any other model or input goes the general way, whose layers check the input and say what is wrong.
+        return vmap(self._call, in_dims=(0, 0, 0 if per_copy else None))(params, buffers, x)
+
+    def _run_stacked(self, params, x, per_copy: bool) -> torch.Tensor:
+        """:class:`SequenceModel`'s forward for every copy at once: its cell's own ``step`` on the stacked
+        weights, ``h_t`` of shape (copies, batch, hidden), and the head on ``h_T``.
+
+        The arithmetic of vmap's path without its cost per operation: each step is one product for the input
+        terms, one batched product for the state and the cell's element-wise equations.
+        """
+        cell = self._stacked_cell
+        for name, value in cell._parameters.items():
+            if value is not None:
+                cell._parameters[name] = params[f"recurrent.{name}_l0"]
+        n = len(self)
+        if per_copy:  # x: (copies, batch, steps, in); each copy's steps by its own W_ih
+            steps = x.unbind(2)
+            project = partial(affine, weight=cell.weight_ih, bias=cell.bias_ih)
+        else:  # x: (batch, steps, in); one product for every copy, (batch, in) @ (in, copies * rows)
+            steps = x.unbind(1)
+            weight = cell.weight_ih.reshape(-1, x.shape[-1])
+            bias = None if cell.bias_ih is None else cell.bias_ih.reshape(-1)
+
+            def project(x_t):
+                return F.linear(x_t, weight, bias).view(len(x_t), n, -1).transpose(0, 1)
+
+        state = tuple(x.new_zeros(n, steps[0].shape[-2], cell.hidden_size) for _ in cell.state_names)
+        state = state if len(state) > 1 else state[0]
+        for x_t in steps:
+            state, gates = cell.step(project(x_t), state)
+        return affine(gates["h"], params["head.weight"], params["head.bias"])
+
     def forward(self, x: torch.Tensor, per_copy: bool = False) -> torch.Tensor:
         """Outputs of every copy, stacked: ``(copies, ...)``. With ``per_copy=True``, ``x`` holds one input
         per copy along its first axis."""
@@ -90,7 +135,7 @@ class Ensemble(nn.Module):
             got = tuple(x.shape) if torch.is_tensor(x) else type(x).__name__
             raise ValueError(f"with per_copy=True, x needs one input per copy along its first axis "
                              f"({len(self)}), got shape {got}")
-        return vmap(self._call, in_dims=(0, 0, 0 if per_copy else None))(params, buffers, x)
+        return self._run(params, buffers, x, per_copy)
 
     def __getitem__(self, k: int) -> nn.Module:
         """Copy ``k`` as an ordinary module, holding a copy of its weights."""
@@ -147,11 +192,9 @@ class Ensemble(nn.Module):
             batches = [_batcher(data, batch_size) for _ in range(n)] if per_copy_data else [_batcher(data, batch_size)]
         shufflers = [generator(seed) for seed in self.seeds]
 
-        def copy_loss(p, b, x, y):
-            return loss_fn(self._call(p, b, x), y)
-
-        in_dims = (0, 0, 0, 0) if per_copy_data else (0, 0, None, None)
-        losses_of = vmap(copy_loss, in_dims=in_dims)
+        def losses_of(params, buffers, x, y):
+            outputs = self._run(params, buffers, x, per_copy_data)
+            return vmap(loss_fn, in_dims=(0, 0 if per_copy_data else None))(outputs, y)
         histories = [History() for _ in range(n)]
         running = torch.ones(n, dtype=torch.bool)
         best = {name: value.detach().clone() for name, value in params.items()}
@@ -274,9 +317,28 @@ class Ensemble(nn.Module):
         was_training = self.training
         self.eval()
         params, buffers = self._stacked()
-        losses = vmap(lambda p, b: loss_fn(self._call(p, b, x.to(device)), y.to(device)))(params, buffers)
+        losses = vmap(loss_fn, in_dims=(0, None))(self._run(params, buffers, x.to(device), False), y.to(device))
         self.train(was_training)
         return losses
+
+
+def _stackable_cell(model: nn.Module):
+    """The cell of ``model`` when it is a :class:`SequenceModel` over one layer and direction of an RNN, GRU or
+    LSTM cell, whose equations run stacked copies (:meth:`Ensemble._run_stacked`); None for any other model,
+    which the ensemble runs through vmap."""
+    if type(model) is not SequenceModel:
+        return None
+    layer = model.recurrent
+    cell = layer._cells[0][0]
+    return cell if layer.num_layers == 1 and not layer.bidirectional and type(cell) in (RNNCell, GRUCell, LSTMCell) else None
+
+
+def _fits_stacked(x, per_copy: bool, input_size: int, weight: torch.Tensor) -> bool:
+    """Whether ``x`` is a batch of sequences that :meth:`Ensemble._run_stacked` takes as it is: (batch,
+    steps, input_size), or (copies, batch, steps, input_size) with ``per_copy``, at least one step, with the
+    weights' dtype and device."""
+    return (torch.is_tensor(x) and x.dim() == 3 + per_copy and x.shape[-1] == input_size and x.shape[-2] > 0
+            and x.dtype == weight.dtype and x.device == weight.device)
 
 
 def _optimizer_class(optimizer: type | None) -> type:

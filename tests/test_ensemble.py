@@ -41,6 +41,15 @@ def make_lstm():
     return SequenceModel("lstm", 3, 6, 3)
 
 
+#: The first three run their cells' equations on stacked weights, the last through vmap.
+MODELS = {
+    "LSTM": make_lstm,
+    "GRU": lambda: SequenceModel("gru", 3, 5, 3),
+    "RNN": lambda: SequenceModel("rnn", 3, 7, 3),
+    "two-layer GRU": lambda: SequenceModel("gru", 3, 4, 3, num_layers=2),
+}
+
+
 def separate_run(make_model, seed, data, **options):
     seed_everything(seed)
     model = make_model()
@@ -61,17 +70,19 @@ CASES = {
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32], indirect=True, ids=str)
 @pytest.mark.parametrize("case", list(CASES))
-def test_copy_k_equals_a_separate_run_with_seed_k(dtype, case):
+@pytest.mark.parametrize("model", list(MODELS))
+def test_copy_k_equals_a_separate_run_with_seed_k(dtype, case, model):
     options = dict(CASES[case])
     data, val = classification(80, 1, dtype), classification(40, 2, dtype)
     if "patience" in options:
         options["val"] = val
-    ensemble = Ensemble(make_lstm, SEEDS)
+    make_model = MODELS[model]
+    ensemble = Ensemble(make_model, SEEDS)
     histories = ensemble.fit(nn.functional.cross_entropy, data, **options)
     tolerance = TOLERANCE[dtype]
     for k, seed in enumerate(SEEDS):
-        model, history = separate_run(make_lstm, seed, data, **options)
-        assert largest_difference(model, ensemble[k]) < tolerance
+        alone, history = separate_run(make_model, seed, data, **options)
+        assert largest_difference(alone, ensemble[k]) < tolerance
         assert history.epochs == histories[k].epochs
         assert history.best_epoch == histories[k].best_epoch
         assert history.stopped_early == histories[k].stopped_early
@@ -139,8 +150,9 @@ def test_a_diverging_copy_stops_and_leaves_the_others_alone():
     assert all(math.isfinite(v) for v in histories[0].train_loss)
 
 
-def test_outputs_are_stacked_along_a_first_axis_and_copies_differ():
-    ensemble = Ensemble(make_lstm, SEEDS)
+@pytest.mark.parametrize("model", list(MODELS))
+def test_outputs_are_stacked_along_a_first_axis_and_copies_differ(model):
+    ensemble = Ensemble(MODELS[model], SEEDS)
     x = torch.randn(5, 6, 3)
     out = ensemble(x)
     assert out.shape == (3, 5, 3)
@@ -149,6 +161,27 @@ def test_outputs_are_stacked_along_a_first_axis_and_copies_differ():
     assert not torch.equal(out[0], out[1])
     per_copy = torch.randn(3, 5, 6, 3)
     torch.testing.assert_close(ensemble(per_copy, per_copy=True)[2], ensemble[2](per_copy[2]))
+
+
+@pytest.mark.parametrize("model", ["LSTM", "GRU", "RNN"])
+def test_a_one_layer_sequence_model_runs_its_cell_on_the_stacked_weights(model, monkeypatch):
+    """The fast path: no functional_call (vmap's way through the module) in the forward or in training."""
+    ensemble = Ensemble(MODELS[model], SEEDS)
+
+    def refuse(*args):
+        raise AssertionError("the copies went through vmap")
+
+    monkeypatch.setattr(rnntutor.ensemble, "functional_call", refuse)
+    ensemble(torch.randn(5, 6, 3))
+    ensemble.fit(nn.functional.cross_entropy, classification(16, 0, torch.float32), epochs=1, lr=0.01)
+
+
+def test_an_input_the_stacked_path_does_not_take_gets_the_layers_own_message():
+    ensemble = Ensemble(make_lstm, SEEDS)
+    with pytest.raises(ValueError, match=r"LSTM: expected input of shape \(batch, seq, 3\)"):
+        ensemble(torch.randn(5, 6, 4))
+    with pytest.raises(ValueError, match="at least one time step"):
+        ensemble(torch.randn(5, 0, 3))
 
 
 def test_the_seed_offset_shifts_every_copy(monkeypatch):
