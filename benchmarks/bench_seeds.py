@@ -1,24 +1,22 @@
 """Training time of 10 seeds together (rnntutor.Ensemble) against 1 seed alone (rnntutor.train.fit).
 
 The book measures every claim about training on 10 seeds; :class:`rnntutor.Ensemble` trains them in one
-batched computation. The target was 10 seeds in at most twice the time of one; what this measures is how
-close it comes, and what training them one after another would cost instead. Each size below trains a
+batched computation. The target is 10 seeds in at most twice the time of one. Each size below trains a
 ``SequenceModel`` on the adding problem for ``--steps`` mini-batches (one epoch, Adam, gradients clipped
-to norm 1): once as a single seed with ``fit``, once as ``--seeds`` seeds with ``Ensemble.fit``, the two
-taking turns (so that a busy machine slows both alike), ``--repeats`` times after one warm-up run. It
-prints, per size, the median wall-clock seconds and the median CPU seconds of this process for each, and
-their ratio (seeds together / one seed alone), and the share of ten separate runs that training them together
-costs (seeds together / (seeds x one seed alone)).
+to norm 1) three ways: one seed with ``fit``; ``--seeds`` seeds with ``Ensemble.fit``; and, as the yardstick,
+one seed with ``fit`` on batches ``--seeds`` times larger ("one wide"), which does the same element-wise
+arithmetic as the copies in one model. The three take turns (so that a busy machine slows all alike),
+``--repeats`` times after one warm-up run. It prints the median CPU seconds of this process for each,
+the ratios to one seed, and the share of ten separate runs that training the seeds together costs.
 
-Why the ratio grows with the size: one seed of a small model spends most of its time in the fixed cost of
-launching each operation, which the copies share; ten copies do ten times the arithmetic, and once that
-arithmetic outweighs the launches (from the chapter-7 size up, as torch.profiler shows: batched matrix
-products and element-wise operations on tensors ten times larger take most of the time) the time grows with
-the number of copies, and no batching brings ten seeds under twice the time of one. Batching still saves the
-launches: the last column shows the saving against training the seeds one after another.
+How to read it: one seed of a small model spends most of its time in the fixed cost of launching each
+operation, which the copies share; ten copies do ten times the arithmetic. Where that arithmetic is small
+(the "small" size) ten seeds cost well under twice one. From the chapter-7 size up it outweighs the launches
+and the time grows with the copies; the yardstick shows how far: one model that does the copies' arithmetic
+in one batch takes about as long as the ten copies, so no way of batching the copies in eager torch brings
+them under it.
 
-On a machine shared with other work the wall-clock times grow with the load; the CPU seconds of the
-process grow much less, so read both. Run it from the repository root, on one thread:
+Run it from the repository root, on one thread:
 
     python benchmarks/bench_seeds.py --threads 1
     python benchmarks/bench_seeds.py --threads 1 --repeats 9 --sizes chapter7
@@ -52,7 +50,8 @@ def mse(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 def one_seed(make_model, data, batch_size: int) -> None:
-    """Build and train one model with seed 0, as a chapter did before Ensemble."""
+    """Build and train one model with seed 0, as a chapter did before Ensemble (with a larger batch, the
+    yardstick)."""
     rnntutor.seed_everything(0)
     model = make_model()
     fit(model, mse, data, epochs=1, batch_size=batch_size, lr=1e-2, clip_norm=1.0, seed=0)
@@ -64,29 +63,31 @@ def many_seeds(make_model, data, batch_size: int, n: int) -> None:
     ensemble.fit(mse, data, epochs=1, batch_size=batch_size, lr=1e-2, clip_norm=1.0)
 
 
-def timed(run) -> tuple[float, float]:
-    """Wall-clock and CPU seconds of ``run()``."""
-    wall, cpu = time.perf_counter(), time.process_time()
+def cpu_seconds(run) -> float:
+    """CPU seconds of this process during ``run()`` (on a shared machine they grow less with the load than
+    wall-clock seconds)."""
+    start = time.process_time()
     run()
-    return time.perf_counter() - wall, time.process_time() - cpu
+    return time.process_time() - start
 
 
 def measure(name: str, steps: int, n: int, repeats: int) -> dict[str, float]:
-    """Median wall and CPU seconds of one seed alone and of ``n`` seeds together, for the size ``name``."""
+    """Median CPU seconds of one seed alone, of ``n`` seeds together and of one seed on ``n`` times larger
+    batches, for the size ``name``."""
     kind, budget, length, batch_size = SIZES[name]
     make_model = partial(sweep_model, kind, hidden_size_for(kind, budget, 2, 1))
     data = adding_problem(steps * batch_size, length, rnntutor.generator(0))
+    wide = adding_problem(steps * batch_size * n, length, rnntutor.generator(0))
     runs = {"one": partial(one_seed, make_model, data, batch_size),
-            "many": partial(many_seeds, make_model, data, batch_size, n)}
-    times = {key: ([], []) for key in runs}
+            "many": partial(many_seeds, make_model, data, batch_size, n),
+            "wide": partial(one_seed, make_model, wide, batch_size * n)}
+    times = {key: [] for key in runs}
     for repeat in range(repeats + 1):
         for key, run in runs.items():
-            wall, cpu = timed(run)
+            seconds = cpu_seconds(run)
             if repeat > 0:  # the first round warms up caches and allocators
-                times[key][0].append(wall)
-                times[key][1].append(cpu)
-    return {f"{key}_{clock}": statistics.median(values[i])
-            for key, values in times.items() for i, clock in enumerate(("wall", "cpu"))}
+                times[key].append(seconds)
+    return {key: statistics.median(values) for key, values in times.items()}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -104,16 +105,15 @@ def main(argv: list[str] | None = None) -> None:
             parser.error(f"--{name} must be at least 1, got {value}")
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), {args.steps} steps, "
-          f"median of {args.repeats} repeats")
-    print(f"{'size':<9} {'model':<5} {'P':>6} {'T':>3} {'batch':>5}   {'1 seed wall':>11} {'cpu':>6}   "
-          f"{args.seeds:>2} seeds wall {'cpu':>6}   {'ratio wall':>10} {'cpu':>5}   {'of separate runs':>16}")
+          f"median CPU seconds of {args.repeats} repeats")
+    print(f"{'size':<9} {'model':<5} {'P':>6} {'T':>3} {'batch':>5}   {'1 seed':>7} {f'{args.seeds} seeds':>9} "
+          f"{'1 wide':>7}   {'ratio':>6} {'wide ratio':>10}   {'of separate runs':>16}")
     for name in args.sizes:
         kind, budget, length, batch_size = SIZES[name]
         m = measure(name, args.steps, args.seeds, args.repeats)
-        print(f"{name:<9} {kind.upper():<5} {budget:>6} {length:>3} {batch_size:>5}   {m['one_wall']:10.2f}s "
-              f"{m['one_cpu']:5.2f}s   {m['many_wall']:12.2f}s {m['many_cpu']:5.2f}s   "
-              f"{m['many_wall'] / m['one_wall']:10.2f} {m['many_cpu'] / m['one_cpu']:5.2f}   "
-              f"{m['many_cpu'] / (args.seeds * m['one_cpu']):16.0%}", flush=True)
+        one, many, wide = m["one"], m["many"], m["wide"]
+        print(f"{name:<9} {kind.upper():<5} {budget:>6} {length:>3} {batch_size:>5}   {one:6.2f}s {many:8.2f}s "
+              f"{wide:6.2f}s   {many / one:6.2f} {wide / one:10.2f}   {many / (args.seeds * one):16.0%}", flush=True)
 
 
 if __name__ == "__main__":

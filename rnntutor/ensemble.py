@@ -330,7 +330,8 @@ def _stackable_cell(model: nn.Module):
         return None
     layer = model.recurrent
     cell = layer._cells[0][0]
-    return cell if layer.num_layers == 1 and not layer.bidirectional and type(cell) in (RNNCell, GRUCell, LSTMCell) else None
+    one_layer = layer.num_layers == 1 and not layer.bidirectional
+    return cell if one_layer and type(cell) in (RNNCell, GRUCell, LSTMCell) else None
 
 
 def _fits_stacked(x, per_copy: bool, input_size: int, weight: torch.Tensor) -> bool:
