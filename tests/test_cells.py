@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch_match import assert_matches_torch, flatten
 
-from rnntutor.cells import ChoGRUCell, GRUCell, LSTMCell, RNNCell
+from rnntutor.cells import ChoGRUCell, GRUCell, LSTMCell, RNNCell, affine
 
 #: kind -> (rnntutor class, torch class, options)
 CELLS = {
@@ -255,3 +255,18 @@ def test_bad_size(size):
 def test_bad_nonlinearity():
     with pytest.raises(ValueError, match="nonlinearity must be 'tanh' or 'relu', got 'sigmoid'"):
         RNNCell(5, 8, nonlinearity="sigmoid")
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_affine_is_linear_and_keeps_stacked_copies_apart(bias):
+    """``affine`` is F.linear on one weight; with a leading axis of copies, copy k's rows meet copy k's weight."""
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(4, 5, 3, generator=generator, dtype=torch.float64)
+    weight = torch.randn(4, 6, 3, generator=generator, dtype=torch.float64)
+    b = torch.randn(4, 6, generator=generator, dtype=torch.float64) if bias else None
+    stacked = affine(x, weight, b)
+    assert stacked.shape == (4, 5, 6)
+    for k in range(4):
+        alone = F.linear(x[k], weight[k], None if b is None else b[k])
+        assert torch.equal(affine(x[k], weight[k], None if b is None else b[k]), alone)
+        torch.testing.assert_close(stacked[k], alone, rtol=0, atol=1e-12)
