@@ -385,12 +385,13 @@ def min_train_length(season: int, window: int, val_size: int) -> int:
 
 def cross_validate(
     y_train, candidates, seeds, *, season: int = 12, folds: int = 2, horizon: int = 12, device=None, **settings
-) -> list[float]:
-    """Rolling-origin cross-validation inside the training part: for each candidate (a dict of
-    :func:`fit_forecasters` settings such as ``window``, ``hidden_size``, ``log``) and each of the last ``folds``
-    seasons of ``y_train``, train the seeds on the values before that season, forecast up to ``horizon`` steps
-    from each of its origins (not beyond its end) and take the RMSE over all of them. Returns, per candidate,
-    that RMSE averaged over seeds and folds. Nothing after ``y_train`` is read.
+) -> np.ndarray:
+    """Rolling-origin cross-validation inside the training part (chapter "Forecasting"): for each candidate
+    (a dict of :func:`fit_forecasters` settings such as ``window``, ``hidden_size``, ``log``) and each of the
+    last ``folds`` seasons of ``y_train``, train the seeds on the values before that season, forecast up to
+    ``horizon`` steps from each of its origins (not beyond its end) and take each seed's RMSE over all of
+    them. Returns that RMSE averaged over the folds, one row per candidate and one column per seed; a
+    candidate's score is its row's mean. Nothing after ``y_train`` is read.
     """
     from .evaluation import targets
 
@@ -407,5 +408,5 @@ def cross_validate(
             origins = np.arange(origin, origin + length)
             forecast = fitted.from_origins(known, origins, horizon)
             errors.append(np.sqrt(np.nanmean((forecast - targets(known, origins, horizon)) ** 2, axis=(1, 2))))
-        scores.append(float(np.mean(errors)))
-    return scores
+        scores.append(np.mean(errors, axis=0))
+    return np.array(scores)

@@ -414,8 +414,15 @@ def test_cross_validation_scores_each_candidate_on_the_training_part_only():
     scores = cross_validate(AIRLINE[:START], candidates, [0, 1], epochs=2)
     changed = AIRLINE.copy()
     changed[START:] = 1.0
-    assert cross_validate(changed[:START], candidates, [0, 1], epochs=2) == scores
-    assert len(scores) == 2 and all(s > 0 for s in scores)
+    np.testing.assert_array_equal(cross_validate(changed[:START], candidates, [0, 1], epochs=2), scores)
+    assert scores.shape == (2, 2) and (scores > 0).all()  # one row per candidate, one column per seed
+
+
+def test_cross_validation_column_k_is_seed_k_scored_alone():
+    candidates = [dict(window=6, hidden_size=4)]
+    together = cross_validate(AIRLINE[:START], candidates, [3, 8], folds=1, epochs=2)
+    alone = cross_validate(AIRLINE[:START], candidates, [8], folds=1, epochs=2)
+    np.testing.assert_allclose(together[:, 1], alone[:, 0], rtol=1e-4)
 
 
 def test_statistical_models_from_many_origins_continue_their_fit_on_the_training_part():
