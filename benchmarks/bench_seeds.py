@@ -17,7 +17,11 @@ in one batch takes about as long as the ten copies, so no way of batching the co
 them under it. Compiling the cell's step with ``torch.compile`` does not either: on one x86-64 core it
 took 15 s to compile, and a forward and backward pass over one chapter-7 batch of ten copies was no faster
 (6.8 ms against 6.3 ms eager): the step is already a few large element-wise operations and two small
-matrix products.
+matrix products. Nor does writing the backward pass through time by hand (one autograd node for the whole
+sequence of the ten GRUs instead of one per operation, the weight gradients in one product over all
+steps, equal to autograd's to 1e-15 in float64): 0.26 s for ten seeds at the chapter-7 size, as with
+autograd; in its profile the matrix products took about 75 ms of that, the element-wise operations about
+60 ms, and launching the operations from Python most of the rest.
 
 Run it from the repository root, on one thread:
 
