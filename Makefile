@@ -8,7 +8,7 @@ NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
 # MathJax for the book's equations, served with the pages (no CDN): the version pinned in the lock file.
 MATHJAX := _mathjax/node_modules/.installed
 
-.PHONY: book catalogs student-notebooks test test-machines test-seeds system-packages notebooks gpu-check lint clean student assignments grade
+.PHONY: book catalogs student-notebooks test test-machines test-seeds system-packages notebooks device-check gpu-check lint clean student assignments grade
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -88,6 +88,11 @@ notebooks: $(STAMP)
 # Every chapter on a CUDA GPU (Colab's kind of machine): pass or fail and the time of each notebook.
 gpu-check: $(STAMP)
 	$(BIN)/python tools/run_notebooks.py --device cuda
+
+# Every chapter on the CPU posing as a GPU (tools/standin_device.py): a model, a batch or a random generator
+# that ignores `device` fails here as it would on a GPU, on a machine without one.
+device-check: $(STAMP)
+	$(BIN)/python tools/run_notebooks.py --device standin
 
 # Student versions of the chapters in student/: solutions removed, exercise stubs shown, outputs cleared.
 student: $(STAMP)

@@ -44,3 +44,16 @@ def test_cuda_run_stops_clearly_without_a_gpu(tmp_path):
     result = run(notebook(tmp_path / "any.ipynb", "1"))
     assert result.returncode == 2
     assert "no CUDA GPU" in result.stderr
+
+
+def test_the_stand_in_device_fails_a_chapter_that_leaves_its_model_on_the_cpu(tmp_path):
+    # Chapter 6 once built a model without .to(device): on a CPU it ran, on a GPU it failed.
+    start = "import rnntutor, torch\ndevice = rnntutor.setup()\nx = torch.randn(4, 3).to(device)\n"
+    moved = notebook(tmp_path / "moved.ipynb", start + "torch.nn.Linear(3, 2).to(device)(x).sum().item()")
+    left = notebook(tmp_path / "left.ipynb", start + "torch.nn.Linear(3, 2)(x)")
+    result = run(moved, left, "--device", "standin")
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert next(line for line in lines if line.startswith("moved.ipynb")).split()[1] == "pass"
+    assert next(line for line in lines if line.startswith("left.ipynb")).split()[1] == "FAIL"
+    assert "DeviceMismatch: linear: expected all tensors on one device" in result.stdout

@@ -140,20 +140,3 @@ def test_delayed_copy_targets_are_the_inputs_delay_steps_back():
 def test_bad_arguments_say_what_was_expected(call, error, message):
     with pytest.raises(error, match=message):
         call()
-
-
-@pytest.mark.parametrize("on_ensemble", [False, True])
-def test_the_streams_go_to_the_model_device(on_ensemble):
-    """On the meta device a path that moves everything runs until its first read of a value; one that left
-    a tensor on the CPU stops earlier, with a device mismatch (see test_device_paths)."""
-    meta = torch.device("meta")
-    if on_ensemble:
-        ensemble = Ensemble(lambda: StreamModel("lstm", 3, 4, 3), [0, 1], device=meta)
-        run = lambda: ensemble.fit_truncated(step_loss, streams(0), chunk=4, epochs=1, lr=0.1, clip_norm=1.0)  # noqa: E731
-    else:
-        model = StreamModel("lstm", 3, 4, 3).to(meta)
-        run = lambda: fit_truncated(model, step_loss, streams(0), chunk=4, epochs=1, lr=0.1)  # noqa: E731
-    with pytest.raises(Exception) as caught:  # noqa: B017 (which error it is, is the test)
-        run()
-    message = f"{type(caught.value).__name__}: {caught.value}"
-    assert "meta tensor" in message or "Cannot copy out of meta" in message, message

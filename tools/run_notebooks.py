@@ -2,11 +2,15 @@
 
     python tools/run_notebooks.py                 # on CUDA (`make gpu-check`): stops when there is no GPU
     python tools/run_notebooks.py --device cpu    # the same on the CPU, with the GPU hidden
+    python tools/run_notebooks.py --device standin  # on the CPU posing as a GPU (`make device-check`)
 
 On CUDA a notebook passes when every cell runs and it put tensors on the GPU (peak GPU memory above
 zero): a chapter that ignores ``device = rnntutor.setup()`` fails here. Outputs are not compared with the
 stored ones (a GPU changes the last digits; nbval compares them on the CPU), and the notebooks on disk
-are left unchanged. Exit status: 0 when every notebook passes, 1 when one fails, 2 when CUDA is missing.
+are left unchanged. With ``--device standin`` every kernel computes on the CPU under another name, with
+CUDA's rules about mixing devices (tools/standin_device.py): a model, batch or generator that ignores
+``device`` fails as it would on a GPU, on a machine without one.
+Exit status: 0 when every notebook passes, 1 when one fails, 2 when CUDA is missing.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -23,6 +28,15 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 
 ROOT = Path(__file__).resolve().parents[1]
 PEAK_MEMORY = "import torch\nprint(torch.cuda.max_memory_allocated())"
+
+
+def standin_profile(folder: Path) -> None:
+    """Make ``folder`` an IPython folder whose startup file switches the stand-in device on in every kernel."""
+    startup = folder / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    tools = str(Path(__file__).resolve().parent)
+    (startup / "standin_device.py").write_text(
+        f"import sys\nsys.path.insert(0, {tools!r})\nimport standin_device\nstandin_device.install()\n")
 
 
 def run(path: Path, timeout: int, cuda: bool) -> tuple[bool, float, int, str]:
@@ -46,15 +60,19 @@ def run(path: Path, timeout: int, cuda: bool) -> tuple[bool, float, int, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every book/*.ipynb")
-    parser.add_argument("--device", choices=("cuda", "cpu"), default="cuda")
+    parser.add_argument("--device", choices=("cuda", "cpu", "standin"), default="cuda")
     parser.add_argument("--timeout", type=int, default=600, help="seconds allowed for one cell")
     args = parser.parse_args(argv)
     notebooks = args.notebooks or sorted((ROOT / "book").glob("*.ipynb"))
     if not notebooks:
         parser.error("no notebooks found in book/")
 
-    if args.device == "cpu":
+    if args.device in ("cpu", "standin"):
         os.environ["CUDA_VISIBLE_DEVICES"] = ""  # the kernels inherit it: rnntutor.setup() then picks the CPU
+        if args.device == "standin":
+            profile = tempfile.TemporaryDirectory(prefix="rnntutor-standin-")  # removed when the run ends
+            standin_profile(Path(profile.name))
+            os.environ["IPYTHONDIR"] = profile.name  # each kernel switches the stand-in device on first
     else:
         import torch
 
