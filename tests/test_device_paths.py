@@ -66,6 +66,11 @@ def test_a_batch_left_on_the_cpu_fails_as_on_a_gpu():
         nn.Linear(3, 2).to(device)(torch.randn(4, 3))
 
 
+def test_torch_recurrent_layer_left_on_the_cpu_fails_as_on_a_gpu():
+    with standin_device() as device, pytest.raises(DeviceMismatch, match="gru: expected all tensors"):
+        nn.GRU(4, 8, batch_first=True)(torch.randn(2, 5, 4).to(device))
+
+
 def test_the_book_layers_say_which_device_is_which():
     with standin_device() as device, pytest.raises(ValueError, match="input is on device cpu:0, but the "
                                                                       "parameters are on cpu"):
@@ -102,6 +107,8 @@ def test_what_cuda_allows_is_allowed():
         assert net.weight.grad.device == STANDIN
         packed = nn.utils.rnn.pack_padded_sequence(x.unsqueeze(-1), torch.tensor([3, 2]), batch_first=True)
         assert on_standin(packed.data) and on_standin(packed.batch_sizes) is False
+        output, _ = nn.LSTM(1, 2).to(device)(packed)  # the batch sizes stay on the CPU, as on CUDA
+        assert on_standin(output.data)
 
 
 # The package's paths on the stand-in device: they run to the end and compute what they compute on the CPU.

@@ -39,9 +39,10 @@ def standin_profile(folder: Path) -> None:
         f"import sys\nsys.path.insert(0, {tools!r})\nimport standin_device\nstandin_device.install()\n")
 
 
-def run(path: Path, timeout: int, cuda: bool) -> tuple[bool, float, int, str]:
-    """Execute one notebook in its own folder; return (ran, seconds, peak GPU bytes, error)."""
-    nb = nbformat.read(path, as_version=4)
+def run(path: Path, timeout: int, cuda: bool, nb=None) -> tuple[bool, float, int, str]:
+    """Execute one notebook (``nb``, or else the one at ``path``) in ``path``'s folder; return (ran, seconds,
+    peak GPU bytes, error)."""
+    nb = nb or nbformat.read(path, as_version=4)
     if cuda:
         nb.cells.append(nbformat.v4.new_code_cell(PEAK_MEMORY))
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": path.parent}})

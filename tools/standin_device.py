@@ -34,10 +34,11 @@ from torch.utils._pytree import tree_leaves
 STANDIN = torch.device("cpu", 0)
 MARK = "_on_standin_device"  # True on the stand-in device, False on the CPU, absent when unknown
 
-# Operations that take CPU tensors beside device tensors on CUDA too: the lengths of packed sequences and
-# the indices of indexing are allowed on the CPU, and copy_ copies from one device to another.
-_ACROSS = {"copy_", "__getitem__", "__setitem__", "index_put_", "_pack_padded_sequence", "_pad_packed_sequence",
-           "lstm", "gru", "rnn_tanh", "rnn_relu", "_has_compatible_shallow_copy_type", "is_set_to"}
+# What CUDA takes from the CPU beside tensors on the GPU: indices (and the lengths and batch sizes of packed
+# sequences, which torch keeps on the CPU) are integer tensors; copy_ copies from any device to any other.
+_CPU_INDICES = {"__getitem__", "__setitem__", "index_put_", "_pack_padded_sequence", "_pad_packed_sequence",
+                "lstm", "gru", "rnn_tanh", "rnn_relu"}
+_ANY_DEVICE = {"copy_", "_has_compatible_shallow_copy_type", "is_set_to"}
 # Their second result stays on the CPU: the batch sizes and lengths of a packed sequence.
 _FIRST_ONLY = {"_pack_padded_sequence", "_pad_packed_sequence"}
 
@@ -114,8 +115,10 @@ class StandinDevice(TorchFunctionMode):
             out = False  # a factory without device= makes its tensor on the CPU
         if name in ("__getitem__", "__setitem__", "index_put_", "copy_"):
             out = marks[0]  # where the indexed or copied-to tensor is
-        elif device is None and True in marks and name not in _ACROSS:
-            cpu = [t for t, m in zip(inputs, marks, strict=True) if m is False and t.dim() > 0]
+        elif device is None and True in marks and name not in _ANY_DEVICE:
+            indices_allowed = name in _CPU_INDICES
+            cpu = [t for t, m in zip(inputs, marks, strict=True) if m is False and t.dim() > 0
+                   and not (indices_allowed and not t.is_floating_point() and not t.is_complex())]
             if cpu:
                 raise DeviceMismatch(
                     f"{name}: expected all tensors on one device, but found one on the stand-in device (a GPU) "
