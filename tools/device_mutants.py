@@ -36,7 +36,8 @@ def mutants(path: Path):
         text = nb.cells[i].source
         nb.cells[i].source = text[:match.start()] + text[match.end():]
         line = text.count("\n", 0, match.start()) + 1
-        yield f"{path.name} cell {i} line {line}: {match.group(0).strip(', ')!r}", nb
+        removed = " ".join(match.group(0).split()).strip(", ")
+        yield f"{path.name} cell {i} line {line}: {removed!r}", nb
 
 
 def main(argv: list[str] | None = None) -> int:
