@@ -20,6 +20,12 @@ def notebook(path, source):
     return path
 
 
+def verdicts(stdout):
+    """Each notebook's reported result ("pass" or "FAIL"), by file name."""
+    rows = [line.split() for line in stdout.splitlines()]
+    return {row[0]: row[1] for row in rows if len(row) > 1 and row[0].endswith(".ipynb")}
+
+
 def run(*args):
     return subprocess.run([sys.executable, SCRIPT, *map(str, args)], capture_output=True, text=True, timeout=120)
 
@@ -31,11 +37,9 @@ def test_reports_each_notebook_and_fails_when_one_fails(tmp_path):
     before = bad.read_text()
     result = run(good, bad, "--device", "cpu")
     assert result.returncode == 1, result.stdout + result.stderr
-    lines = result.stdout.splitlines()
-    assert next(line for line in lines if line.startswith("good.ipynb")).split()[1] == "pass"
-    assert next(line for line in lines if line.startswith("bad.ipynb")).split()[1] == "FAIL"
+    assert verdicts(result.stdout) == {"good.ipynb": "pass", "bad.ipynb": "FAIL"}
     assert "KeyError: 'missing'" in result.stdout
-    assert lines[-1] == "1 passed, 1 failed"
+    assert result.stdout.splitlines()[-1] == "1 passed, 1 failed"
     assert bad.read_text() == before, "the notebooks on disk must stay as they are"
 
 
@@ -53,7 +57,5 @@ def test_the_stand_in_device_fails_a_chapter_that_leaves_its_model_on_the_cpu(tm
     left = notebook(tmp_path / "left.ipynb", start + "torch.nn.Linear(3, 2)(x)")
     result = run(moved, left, "--device", "standin")
     assert result.returncode == 1, result.stdout + result.stderr
-    lines = result.stdout.splitlines()
-    assert next(line for line in lines if line.startswith("moved.ipynb")).split()[1] == "pass"
-    assert next(line for line in lines if line.startswith("left.ipynb")).split()[1] == "FAIL"
+    assert verdicts(result.stdout) == {"moved.ipynb": "pass", "left.ipynb": "FAIL"}
     assert "DeviceMismatch: linear: expected all tensors on one device" in result.stdout
