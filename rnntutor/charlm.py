@@ -28,6 +28,7 @@ from torch.func import functional_call, stack_module_state, vmap
 
 from .layers import GRU, LSTM
 from .runtime import seed_everything
+from .train import read_numbers
 from .truncated import detach_state
 from .validate import check_positive_ints
 
@@ -176,15 +177,15 @@ def train(model: CharRNN, ids: torch.Tensor, *, steps: int, batch_size: int = 32
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
         opt.step()
-        losses.append(loss.item())
+        losses.append(loss.detach())  # read once at the end (see rnntutor.train.read_numbers)
         if bar is not None:
             bar.update()
-            bar.set_postfix(loss=f"{losses[-1]:.3f}")
+            bar.set_postfix(loss=f"{loss.item():.3f}")
         if callback is not None:
             callback(step + 1, model)
     if bar is not None:
         bar.close()
-    return losses
+    return read_numbers(losses)
 
 
 def train_copies(make_model: Callable[[], CharRNN], seeds: Sequence[int], ids: torch.Tensor, *, steps: int,
@@ -247,13 +248,13 @@ def bits_per_char(model: CharRNN, ids: torch.Tensor, *, streams: int = 16, seq_l
     device = model.head.weight.device
     streams = max(1, min(streams, (len(ids) - 1) // 8))  # a short text: fewer, longer streams
     seq_len = max(1, min(seq_len, (len(ids) - 1) // streams))
-    total, count, state = 0.0, 0, None
+    sums, count, state = [], 0, None
     for x, y in chunks(ids.to(device), streams, seq_len):
         logits, state = model(x, state)
-        total += F.cross_entropy(logits.reshape(-1, model.vocab_size), y.reshape(-1), reduction="sum").item()
+        sums.append(F.cross_entropy(logits.reshape(-1, model.vocab_size), y.reshape(-1), reduction="sum"))
         count += y.numel()
     model.train()
-    return total / count / math.log(2)
+    return sum(read_numbers(sums)) / count / math.log(2)
 
 
 def next_char_probabilities(logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = None):

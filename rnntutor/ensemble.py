@@ -206,22 +206,23 @@ class Ensemble(nn.Module):
             epoch_range = tqdm(epoch_range, desc=f"epochs ({n} seeds)")
         for epoch in epoch_range:
             self.train()
-            total, count = torch.zeros(n, dtype=torch.float64), 0
+            total, count, step_norms = torch.zeros(n, dtype=torch.float64, device=device), 0, []
             for x, y in _epoch(batches, shufflers, per_copy_data):
                 x, y = x.to(device), y.to(device)
                 losses = losses_of(params, buffers, x, y)
                 opt.zero_grad()
                 losses.sum().backward()  # copies share no parameter: each gets the gradient of its own loss
-                norms = _clip_per_copy(params, clip_norm)
+                step_norms.append(_clip_per_copy(params, clip_norm))
                 opt.step()
                 size = x.shape[1] if per_copy_data else len(x)
-                total += losses.detach().double().cpu() * size
+                total += losses.detach().double() * size
                 count += size
-                _record_norms(histories, running, norms)
+            _record_norms(histories, running, step_norms)
             epoch_loss = (total / count).tolist()
             _record_epoch(histories, running, epoch_loss)
             if val is not None:
                 val_losses = self.evaluate(loss_fn, val).cpu()
+                improved = torch.zeros(n, dtype=torch.bool)
                 for k in range(n):
                     if not running[k]:
                         continue
@@ -229,12 +230,11 @@ class Ensemble(nn.Module):
                     if val_losses[k] < best_loss[k]:
                         best_loss[k] = val_losses[k]
                         histories[k].best_epoch = epoch
-                        with torch.no_grad():
-                            for name, value in params.items():
-                                best[name][k] = value[k]
+                        improved[k] = True
                     elif patience is not None and epoch - histories[k].best_epoch >= patience:
                         histories[k].stopped_early = True
                         running[k] = False
+                _keep(best, params, improved)
             if progress:
                 epoch_range.set_postfix(running=int(running.sum()), loss=f"{min(epoch_loss):.4g}")
             if not running.any():
@@ -242,11 +242,7 @@ class Ensemble(nn.Module):
         if progress:
             epoch_range.close()
         if val is not None:
-            with torch.no_grad():
-                for k in range(n):
-                    if histories[k].best_epoch is not None:
-                        for name, value in params.items():
-                            value[k] = best[name][k]
+            _keep(params, best, torch.tensor([h.best_epoch is not None for h in histories]))
         return histories
 
     def fit_truncated(
@@ -291,7 +287,7 @@ class Ensemble(nn.Module):
         running = torch.ones(n, dtype=torch.bool)
         for _ in range(epochs):
             self.train()
-            state, total = None, torch.zeros(n, dtype=torch.float64)
+            state, total, step_norms = None, torch.zeros(n, dtype=torch.float64, device=device), []
             for start in chunk_starts(steps, chunk):
                 part = slice(start, start + chunk)
                 x_chunk, y_chunk = (x[:, :, part], y[:, :, part]) if data_per_copy else (x[:, part], y[:, part])
@@ -299,11 +295,11 @@ class Ensemble(nn.Module):
                 losses, state = losses_of(params, buffers, x_chunk, y_chunk, state)
                 opt.zero_grad()
                 losses.sum().backward()
-                norms = _clip_per_copy(params, clip_norm)
+                step_norms.append(_clip_per_copy(params, clip_norm))
                 opt.step()
                 state = detach_state(state)
-                total += losses.detach().double().cpu() * min(chunk, steps - start)
-                _record_norms(histories, running, norms)
+                total += losses.detach().double() * min(chunk, steps - start)
+            _record_norms(histories, running, step_norms)
             _record_epoch(histories, running, (total / steps).tolist())
             if not running.any():
                 break
@@ -364,11 +360,25 @@ def _clip_per_copy(params: dict[str, torch.Tensor], clip_norm: float | None) -> 
     return norms
 
 
-def _record_norms(histories: list[History], running: torch.Tensor, norms: torch.Tensor) -> None:
-    """Append each running copy's gradient norm of this step to its history."""
-    for k, norm in enumerate(norms.tolist()):
+@torch.no_grad()
+def _keep(target: dict[str, torch.Tensor], source: dict[str, torch.Tensor], copies: torch.Tensor) -> None:
+    """Copy the stacked weights of the chosen ``copies`` (a mask, ``(copies,)``) from ``source`` into
+    ``target``, one operation per weight."""
+    if not copies.any():
+        return
+    for name, value in target.items():
+        chosen = copies.to(value.device).view(-1, *[1] * (value.dim() - 1))
+        value.copy_(torch.where(chosen, source[name], value))
+
+
+def _record_norms(histories: list[History], running: torch.Tensor, step_norms: list[torch.Tensor]) -> None:
+    """Append each running copy's gradient norm of every step of an epoch to its history, read from the
+    device in one transfer (see :func:`rnntutor.train.read_numbers`)."""
+    if not step_norms:
+        return
+    for k, norms in enumerate(torch.stack(step_norms, dim=1).tolist()):
         if running[k]:
-            histories[k].grad_norms.append(norm)
+            histories[k].grad_norms += norms
 
 
 def _record_epoch(histories: list[History], running: torch.Tensor, epoch_loss: list[float]) -> None:

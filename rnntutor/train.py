@@ -99,7 +99,7 @@ def fit(
         epoch_range = tqdm(epoch_range, desc="epochs")
     for epoch in epoch_range:
         model.train()
-        total, count = 0.0, 0
+        losses, norms, sizes = [], [], []
         for x, y in batches():
             x, y = x.to(device), y.to(device)
             loss = loss_fn(model(x), y)
@@ -110,10 +110,11 @@ def fit(
             else:
                 norm = torch.nn.utils.clip_grad_norm_(params, clip_norm)
             opt.step()
-            history.grad_norms.append(float(norm))
-            total += loss.item() * len(x)
-            count += len(x)
-        history.train_loss.append(total / count)
+            losses.append(loss.detach())
+            norms.append(norm)
+            sizes.append(len(x))
+        history.grad_norms += read_numbers(norms)
+        history.train_loss.append(weighted_mean(read_numbers(losses), sizes))
         if not math.isfinite(history.train_loss[-1]):
             history.diverged = True
             break
@@ -147,6 +148,17 @@ def evaluate(model: nn.Module, loss_fn, data: tuple[torch.Tensor, torch.Tensor],
     loss = loss_fn(model(x.to(device)), y.to(device)).item()
     model.train(was_training)
     return loss
+
+
+def read_numbers(values: list[torch.Tensor]) -> list[float]:
+    """The numbers in a list of one-number tensors, read in one transfer: a training loop that reads its
+    losses and norms once an epoch lets a GPU run ahead of Python instead of waiting at every step."""
+    return torch.stack(values).tolist() if values else []
+
+
+def weighted_mean(values: list[float], weights: list[int]) -> float:
+    """``sum_i w_i v_i / sum_i w_i``, summed in order (an epoch's loss from its batches' mean losses)."""
+    return sum(value * weight for value, weight in zip(values, weights, strict=True)) / sum(weights)
 
 
 def _batcher(data, batch_size: int | None) -> Callable[[], Iterable]:

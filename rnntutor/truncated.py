@@ -18,7 +18,7 @@ from torch import nn
 
 from .models import RECURRENT_LAYERS
 from .runtime import seed_everything
-from .train import History, _check_args
+from .train import History, _check_args, read_numbers, weighted_mean
 from .validate import check_positive_ints
 
 __all__ = ["StreamModel", "chunk_starts", "detach_state", "fit_truncated"]
@@ -103,7 +103,7 @@ def fit_truncated(
     history = History()
     for _ in range(epochs):
         model.train()
-        state, total = None, 0.0
+        state, losses, norms = None, [], []
         for start in chunk_starts(x.shape[1], chunk):
             outputs, state = model(x[:, start:start + chunk], state)
             loss = loss_fn(outputs, y[:, start:start + chunk])
@@ -115,9 +115,11 @@ def fit_truncated(
                 norm = torch.nn.utils.clip_grad_norm_(params, clip_norm)
             opt.step()
             state = detach_state(state)  # carried into the next chunk, cut from this chunk's graph
-            history.grad_norms.append(float(norm))
-            total += loss.item() * min(chunk, x.shape[1] - start)
-        history.train_loss.append(total / x.shape[1])
+            losses.append(loss.detach())
+            norms.append(norm)
+        history.grad_norms += read_numbers(norms)  # read once an epoch (see read_numbers)
+        lengths = [min(chunk, x.shape[1] - start) for start in chunk_starts(x.shape[1], chunk)]
+        history.train_loss.append(weighted_mean(read_numbers(losses), lengths))
         if not math.isfinite(history.train_loss[-1]):
             history.diverged = True
             break

@@ -59,3 +59,5 @@ def test_the_stand_in_device_fails_a_chapter_that_leaves_its_model_on_the_cpu(tm
     assert result.returncode == 1, result.stdout + result.stderr
     assert verdicts(result.stdout) == {"moved.ipynb": "pass", "left.ipynb": "FAIL"}
     assert "DeviceMismatch: linear: expected all tensors on one device" in result.stdout
+    moved_row = next(line.split() for line in result.stdout.splitlines() if line.startswith("moved.ipynb"))
+    assert moved_row[-1] == "1", result.stdout  # its one read of the device into Python: .item()

@@ -9,7 +9,9 @@ zero): a chapter that ignores ``device = rnntutor.setup()`` fails here. Outputs 
 stored ones (a GPU changes the last digits; nbval compares them on the CPU), and the notebooks on disk
 are left unchanged. With ``--device standin`` every kernel computes on the CPU under another name, with
 CUDA's rules about mixing devices (tools/standin_device.py): a model, batch or generator that ignores
-``device`` fails as it would on a GPU, on a machine without one.
+``device`` fails as it would on a GPU, on a machine without one; its report also counts each notebook's
+reads from the device into Python (``.item()``, ``.tolist()``, printing a tensor, ...), each of which makes
+a GPU's program wait for the GPU.
 Exit status: 0 when every notebook passes, 1 when one fails, 2 when CUDA is missing.
 """
 
@@ -27,7 +29,9 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 ROOT = Path(__file__).resolve().parents[1]
-PEAK_MEMORY = "import torch\nprint(torch.cuda.max_memory_allocated())"
+# A last cell that prints one number for the report: the peak GPU memory, or the stand-in device's reads.
+REPORT = {"cuda": "import torch\nprint(torch.cuda.max_memory_allocated())",
+          "standin": "import standin_device\nprint(sum(standin_device.READS.values()))"}
 
 
 def standin_profile(folder: Path) -> None:
@@ -39,12 +43,13 @@ def standin_profile(folder: Path) -> None:
         f"import sys\nsys.path.insert(0, {tools!r})\nimport standin_device\nstandin_device.install()\n")
 
 
-def run(path: Path, timeout: int, cuda: bool, nb=None) -> tuple[bool, float, int, str]:
-    """Execute one notebook (``nb``, or else the one at ``path``) in ``path``'s folder; return (ran, seconds,
-    peak GPU bytes, error)."""
+def run(path: Path, timeout: int, device: str, nb=None) -> tuple[bool, float, int, str]:
+    """Execute one notebook (``nb``, or else the one at ``path``) in ``path``'s folder on ``device``; return
+    (ran, seconds, the number of the device's last cell: peak GPU bytes or reads of the stand-in device,
+    error)."""
     nb = nb or nbformat.read(path, as_version=4)
-    if cuda:
-        nb.cells.append(nbformat.v4.new_code_cell(PEAK_MEMORY))
+    if device in REPORT:
+        nb.cells.append(nbformat.v4.new_code_cell(REPORT[device]))
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": path.parent}})
     start = time.perf_counter()
     try:
@@ -54,8 +59,8 @@ def run(path: Path, timeout: int, cuda: bool, nb=None) -> tuple[bool, float, int
     except (CellTimeoutError, DeadKernelError) as exc:
         return False, time.perf_counter() - start, 0, f"{type(exc).__name__}: {exc}"
     seconds = time.perf_counter() - start
-    peak = int("".join(out.get("text", "") for out in nb.cells[-1].outputs).strip()) if cuda else 0
-    return True, seconds, peak, ""
+    number = int("".join(out.get("text", "") for out in nb.cells[-1].outputs).strip()) if device in REPORT else 0
+    return True, seconds, number, ""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,14 +89,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"GPU: {torch.cuda.get_device_name(0)}, torch {torch.__version__}, CUDA {torch.version.cuda}")
 
     failed = 0
-    print(f"{'notebook':<36} {'result':<6} {'seconds':>8} {'peak GPU MiB':>13}")
+    column = {"cuda": "peak GPU MiB", "standin": "device reads"}.get(args.device, "")
+    print(f"{'notebook':<36} {'result':<6} {'seconds':>8} {column:>13}")
     for path in notebooks:
-        ran, seconds, peak, error = run(path, args.timeout, cuda=args.device == "cuda")
-        if ran and args.device == "cuda" and peak == 0:
+        ran, seconds, number, error = run(path, args.timeout, args.device)
+        if ran and args.device == "cuda" and number == 0:
             ran, error = False, "ran, but put nothing on the GPU (does it use device = rnntutor.setup()?)"
         failed += not ran
-        memory = f"{peak / 2**20:13.1f}" if args.device == "cuda" else f"{'-':>13}"
-        print(f"{path.name:<36} {'pass' if ran else 'FAIL':<6} {seconds:8.1f} {memory}", flush=True)
+        shown = {"cuda": f"{number / 2**20:.1f}", "standin": f"{number}"}.get(args.device, "-") if ran else "-"
+        print(f"{path.name:<36} {'pass' if ran else 'FAIL':<6} {seconds:8.1f} {shown:>13}", flush=True)
         if error:
             print(f"    {error}")
     print(f"{len(notebooks) - failed} passed, {failed} failed")

@@ -13,7 +13,12 @@ CUDA's rules to the marks:
 - ``.numpy()`` and ``numpy.asarray`` (and so matplotlib) refuse a tensor on the stand-in device;
 - a CPU ``torch.Generator`` cannot draw numbers on the stand-in device.
 
-``.to(device)``, ``device=`` and ``.cpu()`` move the mark; results carry the mark of their inputs. A
+It also counts, in :data:`READS`, every read of a number from the stand-in device into Python (``.item()``,
+``.tolist()``, ``float()``, ``if tensor:``, printing, ``.cpu()``): on a GPU each one waits until the GPU has
+caught up with the Python program, so a loop that reads at every step cannot run ahead of it.
+
+``.to(device)``, ``device=`` and ``.cpu()`` move the mark; results carry the mark of their inputs (torch's
+clipping and optimizers, which group tensors by device, see the stand-in device in their groups). A
 tensor that the mode never saw made (a result of ``vmap`` or of ``torch.load``) has no mark and is checked
 against nothing. Everything else runs as it does without the mode, so every output stays the same.
 ``make device-check`` (``tools/run_notebooks.py --device standin``) runs every chapter this way, and
@@ -22,6 +27,7 @@ tests/test_device_paths.py the package's training and evaluation paths.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import functools
 import sys
@@ -41,6 +47,12 @@ _CPU_INDICES = {"__getitem__", "__setitem__", "index_put_", "_pack_padded_sequen
 _ANY_DEVICE = {"copy_", "_has_compatible_shallow_copy_type", "is_set_to"}
 # Their second result stays on the CPU: the batch sizes and lengths of a packed sequence.
 _FIRST_ONLY = {"_pack_padded_sequence", "_pad_packed_sequence"}
+
+
+# Operations that bring a tensor's numbers from the GPU to Python, so that Python waits for the GPU.
+_READ_NAMES = {"item", "tolist", "__float__", "__int__", "__bool__", "__index__", "__format__", "__repr__",
+               "__str__", "cpu", "nonzero", "unique", "masked_select", "equal", "allclose"}
+READS: collections.Counter[str] = collections.Counter()  # reads of the stand-in device, by operation
 
 
 class DeviceMismatch(RuntimeError):
@@ -101,6 +113,8 @@ class StandinDevice(TorchFunctionMode):
         if name in ("numpy", "__array__") and args and on_standin(args[0]):
             raise TypeError("can't convert a tensor on the stand-in device to numpy (it would be on the GPU): "
                             "use .cpu() first, e.g. tensor.detach().cpu().numpy()")
+        if name in _READ_NAMES and args and isinstance(args[0], torch.Tensor) and on_standin(args[0]):
+            READS[name] += 1
         if name in ("to", "cpu") and args and isinstance(args[0], torch.Tensor):
             return self._move(func, name, args, kwargs)
 
@@ -156,6 +170,8 @@ class StandinDevice(TorchFunctionMode):
                 if isinstance(value, (torch.device, str, torch.Tensor)):
                     device = value
             target = _target(device) if device is not None else on_standin(tensor)
+            if target is False and on_standin(tensor):
+                READS["to"] += 1
         result = func(*args, **kwargs)
         if result is tensor and target != on_standin(tensor):
             result = tensor.view_as(tensor)  # a move makes a new tensor and leaves the old one where it was
@@ -194,8 +210,17 @@ def _marked_vmap(func, *args, **kwargs):
     return run
 
 
+def _marked_groups(tensorlistlist, with_indices=False):
+    """torch's grouping of tensors by device (for its foreach kernels: clipping, optimizers) that names the
+    stand-in device for a group on it, so that torch moves a result to it and not to the CPU."""
+    groups = _GROUP(tensorlistlist, with_indices)
+    return {(STANDIN if any(on_standin(t) for t in lists[0] if t is not None) else device, dtype): (lists, indices)
+            for (device, dtype), (lists, indices) in groups.items()}
+
+
 _PARAMETER_NEW = nn.Parameter.__new__
 _VMAP = torch.func.vmap
+_GROUP = torch.utils._foreach_utils._group_tensors_by_device_and_dtype
 
 
 @contextlib.contextmanager
@@ -208,10 +233,15 @@ def standin_device():
     def standin(prefer=None):
         return pick_device(prefer) if prefer == "cpu" else STANDIN
 
-    # vmap as a name in every module that imported it, nn.Parameter so that a parameter is where its data is
-    holders = [module for name, module in list(sys.modules.items())
+    # vmap and torch's grouping by device as names in every module that imported them, nn.Parameter so that a
+    # parameter is where its data is
+    modules = list(sys.modules.items())
+    holders = [module for name, module in modules
                if name.startswith(("torch.func", "rnntutor")) and getattr(module, "vmap", None) is _VMAP]
+    grouping = [module for name, module in modules if name.startswith("torch.")
+                and getattr(module, "_group_tensors_by_device_and_dtype", None) is _GROUP]
     patches = [(module, "vmap", _marked_vmap) for module in [*holders, torch]] + [
+        (module, "_group_tensors_by_device_and_dtype", _marked_groups) for module in grouping] + [
         (runtime, "pick_device", standin), (nn.Parameter, "__new__", staticmethod(_new_parameter))]
     saved = [(owner, name, vars(owner)[name]) for owner, name, _ in patches]
     for owner, name, value in patches:
