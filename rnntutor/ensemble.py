@@ -227,7 +227,7 @@ class Ensemble(nn.Module):
                     if not running[k]:
                         continue
                     histories[k].val_loss.append(float(val_losses[k]))
-                    if val_losses[k] < best_loss[k]:
+                    if histories[k].best_epoch is None or val_losses[k] < best_loss[k]:  # as fit: even NaN
                         best_loss[k] = val_losses[k]
                         histories[k].best_epoch = epoch
                         improved[k] = True

@@ -150,6 +150,17 @@ def test_a_diverging_copy_stops_and_leaves_the_others_alone():
     assert all(math.isfinite(v) for v in histories[0].train_loss)
 
 
+def test_a_validation_loss_that_is_not_a_number_stops_a_copy_as_fit_stops():
+    data, (x_val, y_val) = classification(32, 1, torch.float32), classification(8, 2, torch.float32)
+    x_val[0, 0, 0] = math.nan  # every validation loss is NaN: no epoch is better than the first
+    options = dict(epochs=6, lr=0.01, val=(x_val, y_val), patience=2)
+    histories = Ensemble(make_lstm, SEEDS).fit(nn.functional.cross_entropy, data, **options)
+    for k, seed in enumerate(SEEDS):
+        _, history = separate_run(make_lstm, seed, data, **options)
+        assert (histories[k].best_epoch, histories[k].stopped_early, histories[k].epochs) == (0, True, 3)
+        assert (history.best_epoch, history.stopped_early, history.epochs) == (0, True, 3)
+
+
 @pytest.mark.parametrize("model", list(MODELS))
 def test_outputs_are_stacked_along_a_first_axis_and_copies_differ(model):
     ensemble = Ensemble(MODELS[model], SEEDS)
