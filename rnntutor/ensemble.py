@@ -196,9 +196,8 @@ class Ensemble(nn.Module):
             outputs = self._run(params, buffers, x, per_copy_data)
             return vmap(loss_fn, in_dims=(0, 0 if per_copy_data else None))(outputs, y)
         histories = [History() for _ in range(n)]
-        running = torch.ones(n, dtype=torch.bool)
+        running = [True] * n
         best = {name: value.detach().clone() for name, value in params.items()}
-        best_loss = torch.full((n,), math.inf)
         epoch_range = range(epochs)
         if progress:
             from tqdm.auto import tqdm
@@ -221,28 +220,27 @@ class Ensemble(nn.Module):
             epoch_loss = (total / count).tolist()
             _record_epoch(histories, running, epoch_loss)
             if val is not None:
-                val_losses = self.evaluate(loss_fn, val).cpu()
-                improved = torch.zeros(n, dtype=torch.bool)
-                for k in range(n):
+                val_losses = self.evaluate(loss_fn, val).tolist()
+                improved = [False] * n
+                for k, history in enumerate(histories):
                     if not running[k]:
                         continue
-                    histories[k].val_loss.append(float(val_losses[k]))
-                    if histories[k].best_epoch is None or val_losses[k] < best_loss[k]:  # as fit: even NaN
-                        best_loss[k] = val_losses[k]
-                        histories[k].best_epoch = epoch
+                    history.val_loss.append(val_losses[k])
+                    if history.best_epoch is None or history.val_loss[-1] < history.best_val_loss:  # as fit
+                        history.best_epoch = epoch
                         improved[k] = True
-                    elif patience is not None and epoch - histories[k].best_epoch >= patience:
-                        histories[k].stopped_early = True
+                    elif patience is not None and epoch - history.best_epoch >= patience:
+                        history.stopped_early = True
                         running[k] = False
                 _keep(best, params, improved)
             if progress:
-                epoch_range.set_postfix(running=int(running.sum()), loss=f"{min(epoch_loss):.4g}")
-            if not running.any():
+                epoch_range.set_postfix(running=sum(running), loss=f"{min(epoch_loss):.4g}")
+            if not any(running):
                 break
         if progress:
             epoch_range.close()
         if val is not None:
-            _keep(params, best, torch.tensor([h.best_epoch is not None for h in histories]))
+            _keep(params, best, [h.best_epoch is not None for h in histories])
         return histories
 
     def fit_truncated(
@@ -284,7 +282,7 @@ class Ensemble(nn.Module):
 
         data_dim = 0 if data_per_copy else None
         histories = [History() for _ in range(n)]
-        running = torch.ones(n, dtype=torch.bool)
+        running = [True] * n
         for _ in range(epochs):
             self.train()
             state, total, step_norms = None, torch.zeros(n, dtype=torch.float64, device=device), []
@@ -301,7 +299,7 @@ class Ensemble(nn.Module):
                 total += losses.detach().double() * min(chunk, steps - start)
             _record_norms(histories, running, step_norms)
             _record_epoch(histories, running, (total / steps).tolist())
-            if not running.any():
+            if not any(running):
                 break
         return histories
 
@@ -361,17 +359,17 @@ def _clip_per_copy(params: dict[str, torch.Tensor], clip_norm: float | None) -> 
 
 
 @torch.no_grad()
-def _keep(target: dict[str, torch.Tensor], source: dict[str, torch.Tensor], copies: torch.Tensor) -> None:
-    """Copy the stacked weights of the chosen ``copies`` (a mask, ``(copies,)``) from ``source`` into
-    ``target``, one operation per weight."""
-    if not copies.any():
+def _keep(target: dict[str, torch.Tensor], source: dict[str, torch.Tensor], copies: list[bool]) -> None:
+    """Copy the stacked weights of the chosen ``copies`` (one flag per copy) from ``source`` into ``target``,
+    one operation per weight."""
+    if not any(copies):
         return
+    chosen = torch.tensor(copies, device=next(iter(target.values())).device)
     for name, value in target.items():
-        chosen = copies.to(value.device).view(-1, *[1] * (value.dim() - 1))
-        value.copy_(torch.where(chosen, source[name], value))
+        value.copy_(torch.where(chosen.view(-1, *[1] * (value.dim() - 1)), source[name], value))
 
 
-def _record_norms(histories: list[History], running: torch.Tensor, step_norms: list[torch.Tensor]) -> None:
+def _record_norms(histories: list[History], running: list[bool], step_norms: list[torch.Tensor]) -> None:
     """Append each running copy's gradient norm of every step of an epoch to its history, read from the
     device in one transfer (see :func:`rnntutor.train.read_numbers`)."""
     if not step_norms:
@@ -381,7 +379,7 @@ def _record_norms(histories: list[History], running: torch.Tensor, step_norms: l
             histories[k].grad_norms += norms
 
 
-def _record_epoch(histories: list[History], running: torch.Tensor, epoch_loss: list[float]) -> None:
+def _record_epoch(histories: list[History], running: list[bool], epoch_loss: list[float]) -> None:
     """Append each running copy's training loss of this epoch; a copy whose loss is not finite stops."""
     for k, loss in enumerate(epoch_loss):
         if running[k]:

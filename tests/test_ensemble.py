@@ -12,6 +12,7 @@ import math
 import pytest
 import torch
 from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode
 
 import rnntutor
 from rnntutor.ensemble import Ensemble
@@ -233,3 +234,30 @@ def test_bad_fit_arguments_and_indices():
 
 def test_exported_at_the_top_level():
     assert rnntutor.Ensemble is Ensemble
+
+
+@pytest.mark.parametrize("model", ["LSTM", "two-layer GRU"], ids=["stacked cells", "vmap"])
+def test_the_operations_do_not_grow_with_the_copies(model):
+    """On a GPU a small model's time follows the number of operations launched (see
+    benchmarks/count_operations.py): ten seeds together launch exactly what two launch. (One copy alone
+    can launch fewer: some of its transposes need no copy.)"""
+    batches = [classification(16, seed, torch.float32) for seed in range(3)]
+    options = dict(epochs=2, lr=0.01, clip_norm=0.5, val=classification(8, 9, torch.float32), patience=1)
+
+    def operations(seeds) -> int:
+        ensemble = Ensemble(MODELS[model], seeds)
+        with CountOperations() as counted:
+            ensemble.fit(nn.functional.cross_entropy, batches, **options)
+        return counted.operations
+
+    assert operations(range(10)) == operations([0, 1]) > 0
+
+
+class CountOperations(TorchDispatchMode):
+    """Every ATen operation that is not a view, as benchmarks/count_operations.py counts them."""
+
+    operations = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.operations += not func.is_view
+        return func(*args, **(kwargs or {}))
