@@ -85,7 +85,9 @@ notebooks: $(STAMP)
 	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=600 "$$nb" || exit 1; \
 	done
 
-# Every chapter on a CUDA GPU (Colab's kind of machine): pass or fail and the time of each notebook.
+# Every chapter on a CUDA GPU (Colab's kind of machine): pass or fail, the time and peak GPU memory of each
+# notebook, and its time on one CPU core (run beside it): a chapter slower on the GPU fails, as does a book
+# that takes 5 minutes or more there.
 gpu-check: $(STAMP)
 	$(BIN)/python tools/run_notebooks.py --device cuda
 

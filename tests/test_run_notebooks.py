@@ -10,6 +10,8 @@ import pytest
 import torch
 
 SCRIPT = Path(__file__).resolve().parents[1] / "tools" / "run_notebooks.py"
+sys.path.insert(0, str(SCRIPT.parent))
+from run_notebooks import against_one_core, passed_seconds  # noqa: E402
 
 
 def notebook(path, source):
@@ -41,6 +43,20 @@ def test_reports_each_notebook_and_fails_when_one_fails(tmp_path):
     assert "KeyError: 'missing'" in result.stdout
     assert result.stdout.splitlines()[-1] == "1 passed, 1 failed"
     assert bad.read_text() == before, "the notebooks on disk must stay as they are"
+    seconds = passed_seconds(result.stdout)  # what a GPU run reads from its one-core run beside it
+    assert list(seconds) == ["good.ipynb"] and 0 < seconds["good.ipynb"] < 120
+
+
+def test_a_gpu_run_passes_a_notebook_only_when_it_is_no_slower_than_one_core():
+    names = ["faster.ipynb", "slower.ipynb", "crashed_on_gpu.ipynb", "crashed_on_cpu.ipynb"]
+    gpu = {"faster.ipynb": 5.0, "slower.ipynb": 12.0, "crashed_on_cpu.ipynb": 3.0}
+    cpu = {"faster.ipynb": 10.0, "slower.ipynb": 8.0, "crashed_on_gpu.ipynb": 4.0}
+    lines, failed, in_time = against_one_core(gpu, cpu, names)
+    assert verdicts("\n".join(lines)) == {"faster.ipynb": "pass", "slower.ipynb": "slower",
+                                          "crashed_on_gpu.ipynb": "FAIL", "crashed_on_cpu.ipynb": "FAIL"}
+    assert "0.50" in lines[1] and "1.50" in lines[2]  # GPU seconds over CPU seconds
+    assert failed == 3 and in_time
+    assert against_one_core({"a.ipynb": 301.0}, {"a.ipynb": 400.0}, ["a.ipynb"])[1:] == (0, False)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA GPU")
@@ -61,3 +77,19 @@ def test_the_stand_in_device_fails_a_chapter_that_leaves_its_model_on_the_cpu(tm
     assert "DeviceMismatch: linear: expected all tensors on one device" in result.stdout
     moved_row = next(line.split() for line in result.stdout.splitlines() if line.startswith("moved.ipynb"))
     assert moved_row[-1] == "1", result.stdout  # its one read of the device into Python: .item()
+
+
+@pytest.mark.parametrize("gpu_seconds, verdict, status", [(0.001, "pass", 0), (400.0, "slower", 1)])
+def test_a_gpu_run_times_the_notebooks_on_one_core_beside_it(tmp_path, monkeypatch, capsys, gpu_seconds, verdict,
+                                                            status):
+    # The GPU side is simulated (no GPU here); the one-core run beside it is real.
+    import run_notebooks
+
+    quick = notebook(tmp_path / "quick.ipynb", "1")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda index: "a simulated GPU")
+    monkeypatch.setattr(run_notebooks, "run", lambda path, timeout, device: (True, gpu_seconds, 2**20, ""))
+    assert run_notebooks.main([str(quick)]) == status
+    report = capsys.readouterr().out
+    assert "against one CPU core" in report and verdicts(report) == {"quick.ipynb": verdict}
+    assert report.rstrip().endswith("; the book took too long") == (gpu_seconds > 300)
