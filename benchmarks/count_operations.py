@@ -32,6 +32,8 @@ import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+from run_notebooks import startup_profile  # noqa: E402
 
 COUNTER = '''
 import contextlib
@@ -72,16 +74,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every book/*.ipynb")
     parser.add_argument("--timeout", type=int, default=900, help="seconds allowed for one cell")
     args = parser.parse_args(argv)
-    notebooks = args.notebooks or sorted((ROOT / "book").glob("*.ipynb"))
+    os.environ["CUDA_VISIBLE_DEVICES"] = ""
     with tempfile.TemporaryDirectory(prefix="rnntutor-count-") as folder:
-        startup = Path(folder) / "profile_default" / "startup"
-        startup.mkdir(parents=True)
-        (startup / "count_operations.py").write_text(COUNTER)
+        startup_profile(Path(folder), COUNTER)
         os.environ["IPYTHONDIR"] = folder  # every kernel counts from its start
-        os.environ["CUDA_VISIBLE_DEVICES"] = ""
         print(f"{'notebook':<36} {'operations':>11}")
         total = 0
-        for path in notebooks:
+        for path in args.notebooks or sorted((ROOT / "book").glob("*.ipynb")):
             operations, error = count(path, args.timeout)
             total += operations
             print(f"{path.name:<36} {operations:11,d}" + (f"  (a cell failed: {error[:80]})" if error else ""),

@@ -93,3 +93,12 @@ def test_a_gpu_run_times_the_notebooks_on_one_core_beside_it(tmp_path, monkeypat
     report = capsys.readouterr().out
     assert "against one CPU core" in report and verdicts(report) == {"quick.ipynb": verdict}
     assert report.rstrip().endswith("; the book took too long") == (gpu_seconds > 300)
+
+
+def test_the_operation_count_counts_what_a_gpu_would_launch(tmp_path):
+    # benchmarks/count_operations.py: torch.ones, + and sum launch a kernel each; the transpose is a view.
+    counted = notebook(tmp_path / "three.ipynb", "import torch\nx = torch.ones(3) + 1\nx.t().sum()")
+    script = SCRIPT.parents[1] / "benchmarks" / "count_operations.py"
+    result = subprocess.run([sys.executable, script, counted], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1].split() == ["three.ipynb", "3"]

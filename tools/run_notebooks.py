@@ -40,13 +40,19 @@ REPORT = {"cuda": "import torch\nprint(torch.cuda.max_memory_allocated())",
           "standin": "import standin_device\nprint(sum(standin_device.READS.values()))"}
 
 
-def standin_profile(folder: Path) -> None:
-    """Make ``folder`` an IPython folder whose startup file switches the stand-in device on in every kernel."""
+def startup_profile(folder: Path, code: str) -> None:
+    """Make ``folder`` an IPython folder whose startup file runs ``code`` first in every kernel (started with
+    ``IPYTHONDIR`` set to it)."""
     startup = folder / "profile_default" / "startup"
     startup.mkdir(parents=True)
+    (startup / "rnntutor_startup.py").write_text(code)
+
+
+def standin_profile(folder: Path) -> None:
+    """Make ``folder`` an IPython folder whose startup file switches the stand-in device on in every kernel."""
     tools = str(Path(__file__).resolve().parent)
-    (startup / "standin_device.py").write_text(
-        f"import sys\nsys.path.insert(0, {tools!r})\nimport standin_device\nstandin_device.install()\n")
+    startup_profile(folder, f"import sys\nsys.path.insert(0, {tools!r})\nimport standin_device\n"
+                            "standin_device.install()\n")
 
 
 def run(path: Path, timeout: int, device: str, nb=None) -> tuple[bool, float, int, str]:
