@@ -4,10 +4,10 @@ The book's models are small, so on a GPU a chapter's time is set by how many ope
 not by their arithmetic. Every chapter was run once on an NVIDIA H200 (torch 2.11, CUDA 13; the chapters
 of commit 9663496, whose training loops read the loss and gradient norm at every step), and this script
 counted those chapters' operations: the GPU's seconds were 11.7 s + 28.4 us per counted operation (least
-squares), within 13 % for the five chapters that ran (1, 2, 3, 5 and 8: 0.15 to 3.9 million operations, 16
-to 129 s), while one CPU core spent 10 to 69 us per operation. So a chapter is faster on a GPU only when its operations
-do more arithmetic each than the GPU's cost of launching them: batched seeds, larger batches, fused
-layers. A GPU run (``make gpu-check``) gives the real times; this count is what changes when a chapter or
+squares), within 13 % for the five chapters that ran (1, 2, 3, 5 and 8: 0.15 to 3.9 million operations,
+16 to 129 s), while one CPU core spent 10 to 69 us per operation. So a chapter is faster on a GPU only
+when its operations do more arithmetic each than the GPU's cost of launching them: batched seeds, larger
+batches, fused layers. A GPU run (``make gpu-check``) gives the real times; this count is what changes when a chapter or
 the package launches fewer operations, and it needs no GPU.
 
 What is counted: every ATen operation that reaches the dispatcher below autograd (forward and backward),
@@ -33,7 +33,7 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
-from run_notebooks import startup_profile  # noqa: E402
+from run_notebooks import last_number, startup_profile  # noqa: E402
 
 COUNTER = '''
 import contextlib
@@ -66,7 +66,7 @@ def count(path: Path, timeout: int) -> tuple[int, str]:
     client.execute()
     errors = [f"{out.ename}: {out.evalue}" for cell in nb.cells if cell.cell_type == "code"
               for out in cell.outputs if out.output_type == "error"]
-    return int("".join(out.get("text", "") for out in nb.cells[-1].outputs)), (errors or [""])[0]
+    return last_number(nb), (errors or [""])[0]
 
 
 def main(argv: list[str] | None = None) -> int:

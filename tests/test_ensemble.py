@@ -254,7 +254,8 @@ def test_the_operations_do_not_grow_with_the_copies(model):
 
 
 class CountOperations(TorchDispatchMode):
-    """Every ATen operation that is not a view, as benchmarks/count_operations.py counts them."""
+    """Every ATen operation that is not a view (benchmarks/count_operations.py also leaves out those that only
+    allocate)."""
 
     operations = 0
 

@@ -71,8 +71,12 @@ def run(path: Path, timeout: int, device: str, nb=None) -> tuple[bool, float, in
     except (CellTimeoutError, DeadKernelError) as exc:
         return False, time.perf_counter() - start, 0, f"{type(exc).__name__}: {exc}"
     seconds = time.perf_counter() - start
-    number = int("".join(out.get("text", "") for out in nb.cells[-1].outputs).strip()) if device in REPORT else 0
-    return True, seconds, number, ""
+    return True, seconds, last_number(nb) if device in REPORT else 0, ""
+
+
+def last_number(nb) -> int:
+    """The number that an executed notebook's last cell printed."""
+    return int("".join(out.get("text", "") for out in nb.cells[-1].outputs).strip())
 
 
 BOOK_ON_A_GPU = 300  # seconds: the whole book on a GPU takes under 5 minutes
