@@ -20,7 +20,6 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Callable, Sequence
-from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -102,8 +101,9 @@ class Ensemble(nn.Module):
         """:class:`SequenceModel`'s forward for every copy at once: its cell's own ``step`` on the stacked
         weights, ``h_t`` of shape (copies, batch, hidden), and the head on ``h_T``.
 
-        The arithmetic of vmap's path without its cost per operation: each step is one product for the input
-        terms, one batched product for the state and the cell's element-wise equations.
+        The arithmetic of vmap's path without its cost per operation: the input terms ``W_ih x_t + b_ih`` of
+        every copy and step in one product before the loop, as the layers compute them; then each step is
+        one batched product for the state and the cell's element-wise equations.
         """
         cell = self._stacked_cell
         for name, value in cell._parameters.items():
@@ -111,20 +111,16 @@ class Ensemble(nn.Module):
                 cell._parameters[name] = params[f"recurrent.{name}_l0"]
         n = len(self)
         if per_copy:  # x: (copies, batch, steps, in); each copy's steps by its own W_ih
-            steps = x.unbind(2)
-            project = partial(affine, weight=cell.weight_ih, bias=cell.bias_ih)
-        else:  # x: (batch, steps, in); one product for every copy, (batch, in) @ (in, copies * rows)
-            steps = x.unbind(1)
+            projected = affine(x.flatten(1, 2), cell.weight_ih, cell.bias_ih).unflatten(1, x.shape[1:3])
+        else:  # x: (batch, steps, in); one product for every copy, (batch * steps, in) @ (in, copies * rows)
             weight = cell.weight_ih.reshape(-1, x.shape[-1])
             bias = None if cell.bias_ih is None else cell.bias_ih.reshape(-1)
-
-            def project(x_t):
-                return F.linear(x_t, weight, bias).view(len(x_t), n, -1).transpose(0, 1)
-
-        state = tuple(x.new_zeros(n, steps[0].shape[-2], cell.hidden_size) for _ in cell.state_names)
+            projected = F.linear(x, weight, bias).unflatten(-1, (n, -1)).movedim(2, 0)
+        inputs = projected.unbind(2)  # step t: (copies, batch, rows)
+        state = tuple(x.new_zeros(n, inputs[0].shape[1], cell.hidden_size) for _ in cell.state_names)
         state = state if len(state) > 1 else state[0]
-        for x_t in steps:
-            state, gates = cell.step(project(x_t), state)
+        for x_proj in inputs:
+            state, gates = cell.step(x_proj, state)
         return affine(gates["h"], params["head.weight"], params["head.bias"])
 
     def forward(self, x: torch.Tensor, per_copy: bool = False) -> torch.Tensor:

@@ -188,6 +188,26 @@ def test_a_one_layer_sequence_model_runs_its_cell_on_the_stacked_weights(model, 
     ensemble.fit(nn.functional.cross_entropy, classification(16, 0, torch.float32), epochs=1, lr=0.01)
 
 
+@pytest.mark.parametrize("per_copy", [False, True], ids=["shared input", "input per copy"])
+@pytest.mark.parametrize("model", ["LSTM", "GRU", "RNN"])
+def test_the_input_terms_of_every_step_are_one_product(model, per_copy):
+    """As in the layers, ``W_ih x_t + b_ih`` of every step is computed before the loop: each further step
+    adds one matrix product (the state's), forward and backward alike."""
+    ensemble = Ensemble(MODELS[model], SEEDS)
+
+    def products(steps: int) -> tuple[int, int]:
+        x = torch.randn(*([3] if per_copy else []), 5, steps, 3)
+        with CountOperations(MATRIX_PRODUCTS) as forward:
+            out = ensemble(x, per_copy=per_copy)
+        with CountOperations(MATRIX_PRODUCTS) as backward:
+            out.sum().backward()
+        return forward.operations, backward.operations
+
+    (forward_4, backward_4), (forward_8, backward_8) = products(4), products(8)
+    assert forward_8 - forward_4 == 4
+    assert backward_8 - backward_4 == 4 * 2  # the gradients of h_{t-1} and of W_hh
+
+
 def test_an_input_the_stacked_path_does_not_take_gets_the_layers_own_message():
     ensemble = Ensemble(make_lstm, SEEDS)
     with pytest.raises(ValueError, match=r"LSTM: expected input of shape \(batch, seq, 3\)"):
@@ -253,12 +273,18 @@ def test_the_operations_do_not_grow_with_the_copies(model):
     assert operations(range(10)) == operations([0, 1]) > 0
 
 
+MATRIX_PRODUCTS = {"mm", "addmm", "bmm", "baddbmm"}
+
+
 class CountOperations(TorchDispatchMode):
     """Every ATen operation that is not a view (benchmarks/count_operations.py also leaves out those that only
-    allocate)."""
+    allocate), or only those named in ``names``."""
 
-    operations = 0
+    def __init__(self, names: set[str] | None = None):
+        super().__init__()
+        self.names, self.operations = names, 0
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        self.operations += not func.is_view
+        name = func.overloadpacket.__name__
+        self.operations += not func.is_view and (self.names is None or name in self.names)
         return func(*args, **(kwargs or {}))
