@@ -29,7 +29,7 @@ from torch.func import functional_call, stack_module_state, vmap
 from .cells import GRUCell, LSTMCell, RNNCell, affine
 from .models import SequenceModel
 from .runtime import generator, seed_everything
-from .train import History, _batcher, _check_args
+from .train import History, _batcher, _batches, _check_args, _is_tensor_pair, _samples
 from .truncated import _check_stream, chunk_starts, detach_state
 from .validate import check_positive_ints
 
@@ -178,15 +178,22 @@ class Ensemble(nn.Module):
         device = self._device()
         n = len(self)
         per_copy_data = _is_tensor_pair(data)
-        if data_per_copy:
-            if not per_copy_data or len(data[0]) != n or len(data[1]) != n:
-                shapes = tuple(tuple(t.shape) for t in data) if per_copy_data else type(data).__name__
-                raise ValueError(f"with data_per_copy=True, data must be (X, y) with one training set per copy "
-                                 f"along the first axis ({n} copies), got {shapes}")
-            batches = [_batcher((data[0][k], data[1][k]), batch_size) for k in range(n)]
+        if data_per_copy and not (per_copy_data and len(data[0]) == len(data[1]) == n):
+            shapes = tuple(tuple(t.shape) for t in data) if per_copy_data else type(data).__name__
+            raise ValueError(f"with data_per_copy=True, data must be (X, y) with one training set per copy "
+                             f"along the first axis ({n} copies), got {shapes}")
+        if per_copy_data:  # each copy shuffles with its own generator, as fit with its seed; see _batcher
+            x_all, y_all = _samples(data, device, axis=1 if data_per_copy else 0)
+            samples = x_all.shape[1 if data_per_copy else 0]
+            rows = torch.arange(n, device=device).unsqueeze(1) if data_per_copy else None
+            shufflers = [generator(seed) for seed in self.seeds]
+
+            def batches():
+                orders = torch.stack([torch.randperm(samples, generator=g) for g in shufflers])
+                return _batches(x_all, y_all, orders.to(device), batch_size or samples, rows)
         else:
-            batches = [_batcher(data, batch_size) for _ in range(n)] if per_copy_data else [_batcher(data, batch_size)]
-        shufflers = [generator(seed) for seed in self.seeds]
+            batches = _batcher(data, batch_size)
+        val = None if val is None else tuple(t.to(device) for t in val)
 
         def losses_of(params, buffers, x, y):
             outputs = self._run(params, buffers, x, per_copy_data)
@@ -202,7 +209,7 @@ class Ensemble(nn.Module):
         for epoch in epoch_range:
             self.train()
             total, count, step_norms = torch.zeros(n, dtype=torch.float64, device=device), 0, []
-            for x, y in _epoch(batches, shufflers, per_copy_data):
+            for x, y in batches():
                 x, y = x.to(device), y.to(device)
                 losses = losses_of(params, buffers, x, y)
                 opt.zero_grad()
@@ -212,11 +219,11 @@ class Ensemble(nn.Module):
                 size = x.shape[1] if per_copy_data else len(x)
                 total += losses.detach().double() * size
                 count += size
+            step_norms, epoch_loss, val_losses = _read_epoch(
+                step_norms, total / count, None if val is None else self.evaluate(loss_fn, val))
             _record_norms(histories, running, step_norms)
-            epoch_loss = (total / count).tolist()
             _record_epoch(histories, running, epoch_loss)
             if val is not None:
-                val_losses = self.evaluate(loss_fn, val).tolist()
                 improved = [False] * n
                 for k, history in enumerate(histories):
                     if not running[k]:
@@ -293,8 +300,9 @@ class Ensemble(nn.Module):
                 opt.step()
                 state = detach_state(state)
                 total += losses.detach().double() * min(chunk, steps - start)
+            step_norms, epoch_loss, _ = _read_epoch(step_norms, total / steps, None)
             _record_norms(histories, running, step_norms)
-            _record_epoch(histories, running, (total / steps).tolist())
+            _record_epoch(histories, running, epoch_loss)
             if not any(running):
                 break
         return histories
@@ -365,12 +373,22 @@ def _keep(target: dict[str, torch.Tensor], source: dict[str, torch.Tensor], copi
         value.copy_(torch.where(chosen.view(-1, *[1] * (value.dim() - 1)), source[name], value))
 
 
-def _record_norms(histories: list[History], running: list[bool], step_norms: list[torch.Tensor]) -> None:
-    """Append each running copy's gradient norm of every step of an epoch to its history, read from the
-    device in one transfer (see :func:`rnntutor.train.read_numbers`)."""
-    if not step_norms:
-        return
-    for k, norms in enumerate(torch.stack(step_norms, dim=1).tolist()):
+def _read_epoch(step_norms: list[torch.Tensor], epoch_loss: torch.Tensor, val_losses: torch.Tensor | None):
+    """Each copy's gradient norms of the epoch's steps, its epoch loss and its validation loss (or None), all
+    read from the device in one transfer (see :func:`rnntutor.train.read_numbers`): three lists, one entry
+    per copy."""
+    columns = [epoch_loss.unsqueeze(1)] if val_losses is None else [epoch_loss.unsqueeze(1), val_losses.unsqueeze(1)]
+    if step_norms:
+        columns.insert(0, torch.stack(step_norms, dim=1))
+    rows = torch.cat([column.double() for column in columns], dim=1).tolist()  # float32 to 64 is exact
+    steps = len(step_norms)
+    return ([row[:steps] for row in rows], [row[steps] for row in rows],
+            None if val_losses is None else [row[steps + 1] for row in rows])
+
+
+def _record_norms(histories: list[History], running: list[bool], step_norms: list[list[float]]) -> None:
+    """Append each running copy's gradient norms of every step of an epoch to its history."""
+    for k, norms in enumerate(step_norms):
         if running[k]:
             histories[k].grad_norms += norms
 
@@ -383,32 +401,3 @@ def _record_epoch(histories: list[History], running: list[bool], epoch_loss: lis
             if not math.isfinite(loss):
                 histories[k].diverged = True
                 running[k] = False
-
-
-def _is_tensor_pair(data) -> bool:
-    return isinstance(data, tuple | list) and len(data) == 2 and all(torch.is_tensor(t) for t in data)
-
-
-def _epoch(batches, shufflers, per_copy_data: bool):
-    """One epoch's batches: with (X, y) data each copy's own shuffle, stacked along a first axis."""
-    if not per_copy_data:
-        yield from batches[0]()
-        return
-    # Each copy draws its permutation from its own generator, as fit draws it after seed_everything(seed).
-    epochs = [_with_generator(batch, gen) for batch, gen in zip(batches, shufflers, strict=True)]
-    for parts in zip(*epochs, strict=True):
-        xs, ys = zip(*parts, strict=True)
-        yield torch.stack(xs), torch.stack(ys)
-
-
-def _with_generator(batcher, gen: torch.Generator):
-    """Run ``batcher()`` (which shuffles with torch's global generator) with ``gen``'s state instead."""
-    state = torch.get_rng_state()
-    torch.set_rng_state(gen.get_state())
-    try:
-        batches = list(batcher())
-        gen.set_state(torch.get_rng_state())
-    finally:
-        torch.set_rng_state(state)
-    return batches
-

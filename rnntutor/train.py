@@ -87,7 +87,8 @@ def fit(
     if device is not None:
         model.to(device)
     device = next(model.parameters()).device
-    batches = _batcher(data, batch_size)
+    batches = _batcher(data, batch_size, device)
+    val = None if val is None else tuple(t.to(device) for t in val)  # moved once, see _batcher
     history = History()
     best_state = None
     params = [p for p in model.parameters() if p.requires_grad]
@@ -113,8 +114,9 @@ def fit(
             losses.append(loss.detach())
             norms.append(norm)
             sizes.append(len(x))
-        history.grad_norms += read_numbers(norms)
-        history.train_loss.append(weighted_mean(read_numbers(losses), sizes))
+        numbers = read_numbers(norms + losses)  # one wait for the device an epoch
+        history.grad_norms += numbers[:len(norms)]
+        history.train_loss.append(weighted_mean(numbers[len(norms):], sizes))
         if not math.isfinite(history.train_loss[-1]):
             history.diverged = True
             break
@@ -161,27 +163,47 @@ def weighted_mean(values: list[float], weights: list[int]) -> float:
     return sum(value * weight for value, weight in zip(values, weights, strict=True)) / sum(weights)
 
 
-def _batcher(data, batch_size: int | None) -> Callable[[], Iterable]:
-    """A function that returns one epoch's batches."""
-    if isinstance(data, tuple | list) and len(data) == 2 and all(torch.is_tensor(t) for t in data):
-        x, y = data
-        if len(x) != len(y):
-            raise ValueError(f"X and y must hold the same number of samples, got {len(x)} and {len(y)}")
-        if len(x) == 0:
-            raise ValueError("the training data is empty")
+def _batcher(data, batch_size: int | None, device=None) -> Callable[[], Iterable]:
+    """A function that returns one epoch's batches.
+
+    ``(X, y)`` tensors move to ``device`` once, not batch by batch: on a GPU every copy from the CPU waits
+    until the GPU has caught up, as a read does. Each epoch's order is drawn on the CPU, from torch's global
+    generator, so that every device sees the same batches, and moves in one copy.
+    """
+    if _is_tensor_pair(data):
+        x, y = _samples(data, device)
         size = len(x) if batch_size is None else batch_size
-
-        def shuffled():
-            order = torch.randperm(len(x))
-            return ((x[idx], y[idx]) for idx in order.split(size))
-
-        return shuffled
+        return lambda: _batches(x, y, torch.randperm(len(x)).to(x.device), size)
     if batch_size is not None:
         raise ValueError("batch_size applies to (X, y) tensors; an iterable of batches is used as it comes")
     if iter(data) is data:
         raise TypeError("data must be (X, y) tensors or a re-iterable of (x, y) batches such as a list or a "
                         f"DataLoader; a {type(data).__name__} can be walked only once")
     return lambda: data
+
+
+def _is_tensor_pair(data) -> bool:
+    return isinstance(data, tuple | list) and len(data) == 2 and all(torch.is_tensor(t) for t in data)
+
+
+def _samples(data, device, axis: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(X, y)`` on ``device``, after checking that they hold the same number of samples along ``axis``,
+    at least one."""
+    x, y = data
+    if x.shape[axis] != y.shape[axis]:
+        raise ValueError(f"X and y must hold the same number of samples, got {x.shape[axis]} and {y.shape[axis]}")
+    if x.shape[axis] == 0:
+        raise ValueError("the training data is empty")
+    return x.to(device), y.to(device)
+
+
+def _batches(x, y, order: torch.Tensor, size: int, rows: torch.Tensor | None = None) -> Iterable:
+    """One epoch's batches ``x[idx], y[idx]``, ``idx`` the next ``size`` entries of ``order``. With orders of
+    many copies, ``order`` (copies, samples), a batch is (copies, size, ...); with ``rows`` (copies, 1), copy
+    ``k`` takes its samples from ``x[k]`` and ``y[k]``."""
+    for idx in order.split(size, dim=-1):
+        index = idx if rows is None else (rows, idx)
+        yield x[index], y[index]
 
 
 def _check_args(model, epochs, lr, optimizer, batch_size, clip_norm, val, patience) -> torch.optim.Optimizer:

@@ -29,7 +29,7 @@ from rnntutor.train import evaluate, fit
 from rnntutor.truncated import StreamModel, fit_truncated
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-from standin_device import READS, STANDIN, DeviceMismatch, on_standin, standin_device  # noqa: E402
+from standin_device import STANDIN, WAITS, DeviceMismatch, on_standin, standin_device  # noqa: E402
 
 matplotlib.use("Agg")
 
@@ -111,24 +111,29 @@ def test_what_cuda_allows_is_allowed():
         assert on_standin(output.data)
 
 
-def test_every_read_of_the_device_into_python_is_counted():
+def test_every_wait_for_the_device_is_counted():
+    """Reads into Python, and copies from the CPU, which torch ends by waiting for the GPU."""
     with standin_device() as device:
         x, on_cpu = torch.arange(3.0).to(device), torch.arange(3.0)
-        READS.clear()
+        WAITS.clear()
         x.tolist(), x[0].item(), float(x[1]), f"{x[2]:.1f}", x.cpu(), x.to("cpu"), bool(x[1] > 0), repr(x)
-        assert sum(READS.values()) == 8
-        on_cpu.tolist(), on_cpu[0].item(), x.to(device), x.sum(), x.detach()
-        assert sum(READS.values()) == 8
+        assert sum(WAITS.values()) == 8
+        on_cpu.tolist(), on_cpu[0].item(), x.to(device), x.sum(), x.detach(), on_cpu.to(device, non_blocking=True)
+        x[0] = 1.0
+        assert sum(WAITS.values()) == 8
+        on_cpu.to(device), torch.tensor([1.0, 2.0], device=device)
+        x[:2] = on_cpu[:2]
+        assert sum(WAITS.values()) == 11
 
 
 def test_torch_clipping_and_optimizers_stay_on_the_device_and_read_nothing():
     with standin_device() as device:
         net = nn.Linear(3, 2).to(device)
         net(torch.randn(4, 3).to(device)).sum().backward()
-        READS.clear()
+        WAITS.clear()
         norm = nn.utils.clip_grad_norm_(net.parameters(), 0.1)
         torch.optim.Adam(net.parameters(), lr=0.1, foreach=True).step()
-        assert on_standin(norm) and on_standin(net.weight) and not READS
+        assert on_standin(norm) and on_standin(net.weight) and not WAITS
 
 
 # The package's paths on the stand-in device: they run to the end and compute what they compute on the CPU.
@@ -194,26 +199,34 @@ def step_loss(outputs, y):
 
 
 @pytest.mark.parametrize("path", ["fit", "Ensemble.fit", "fit_truncated", "Ensemble.fit_truncated"])
-def test_training_reads_the_device_once_an_epoch_not_at_every_step(path):
-    """On a GPU every read into Python waits for the GPU: the loops read their losses and norms at the end of
-    each epoch, so the number of reads does not grow with the number of steps."""
-    def reads(steps: int) -> int:
-        READS.clear()
+def test_training_waits_for_the_device_once_an_epoch_not_at_every_step(path):
+    """On a GPU every read into Python and every copy from the CPU waits for the GPU: the loops move the
+    data once, and read their losses and norms at the end of each epoch, so the number of waits does not
+    grow with the number of steps: at most four an epoch (the epoch's order, the norms, the losses, the
+    validation loss), and four for the data."""
+    epochs = 3
+
+    def waits(steps: int) -> int:
         with standin_device() as device:
             if path.endswith("fit_truncated"):
                 x, y = delayed_copy(4, 4 * steps, 2, symbols=3, generator=torch.Generator().manual_seed(0))
-                options = dict(chunk=4, epochs=3, lr=0.1, clip_norm=1.0)
+                options = dict(chunk=4, epochs=epochs, lr=0.1, clip_norm=1.0)
                 if path == "fit_truncated":
-                    fit_truncated(StreamModel("lstm", 3, 4, 3).to(device), step_loss, (x, y), **options)
+                    net = StreamModel("lstm", 3, 4, 3).to(device)
+                    WAITS.clear()
+                    fit_truncated(net, step_loss, (x, y), **options)
                 else:
-                    Ensemble(lambda: StreamModel("lstm", 3, 4, 3), [0, 1], device=device).fit_truncated(
-                        step_loss, (x, y), **options)
+                    ensemble = Ensemble(lambda: StreamModel("lstm", 3, 4, 3), [0, 1], device=device)
+                    WAITS.clear()
+                    ensemble.fit_truncated(step_loss, (x, y), **options)
             else:
-                options = dict(epochs=3, lr=0.1, batch_size=4, clip_norm=1.0, val=data(4), patience=5)
+                options = dict(epochs=epochs, lr=0.1, batch_size=4, clip_norm=1.0, val=data(4), patience=5)
+                net = model().to(device) if path == "fit" else Ensemble(model, [0, 1], device=device)
+                WAITS.clear()
                 if path == "fit":
-                    fit(model(), F.cross_entropy, data(4 * steps), device=device, **options)
+                    fit(net, F.cross_entropy, data(4 * steps), device=device, **options)
                 else:
-                    Ensemble(model, [0, 1], device=device).fit(F.cross_entropy, data(4 * steps), **options)
-        return sum(READS.values())
+                    net.fit(F.cross_entropy, data(4 * steps), **options)
+            return sum(WAITS.values())
 
-    assert 0 < reads(2) == reads(8) <= 3 * 3
+    assert 0 < waits(2) == waits(8) <= 4 + 4 * epochs

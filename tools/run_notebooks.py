@@ -13,9 +13,9 @@ them on the CPU), and the notebooks on disk are left unchanged.
 
 With ``--device standin`` every kernel computes on the CPU under another name, with CUDA's rules about
 mixing devices (tools/standin_device.py): a model, batch or generator that ignores ``device`` fails as it
-would on a GPU, on a machine without one. Its report also counts each notebook's reads from the device
-into Python (``.item()``, ``.tolist()``, printing a tensor, ...), each of which makes a GPU's program wait
-for the GPU.
+would on a GPU, on a machine without one. Its report also counts each notebook's waits for the device:
+reads from it into Python (``.item()``, ``.tolist()``, printing a tensor, ...) and copies to it from the
+CPU, after each of which a GPU's program waits until the GPU has caught up.
 
 Exit status: 0 when every notebook passes, 1 when one fails, 2 when CUDA is missing.
 """
@@ -35,9 +35,9 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 ROOT = Path(__file__).resolve().parents[1]
-# A last cell that prints one number for the report: the peak GPU memory, or the stand-in device's reads.
+# A last cell that prints one number for the report: the peak GPU memory, or the waits for the stand-in device.
 REPORT = {"cuda": "import torch\nprint(torch.cuda.max_memory_allocated())",
-          "standin": "import standin_device\nprint(sum(standin_device.READS.values()))"}
+          "standin": "import standin_device\nprint(sum(standin_device.WAITS.values()))"}
 
 
 def startup_profile(folder: Path, code: str) -> None:
@@ -57,7 +57,7 @@ def standin_profile(folder: Path) -> None:
 
 def run(path: Path, timeout: int, device: str, nb=None) -> tuple[bool, float, int, str]:
     """Execute one notebook (``nb``, or else the one at ``path``) in ``path``'s folder on ``device``; return
-    (ran, seconds, the number of the device's last cell: peak GPU bytes or reads of the stand-in device,
+    (ran, seconds, the number of the device's last cell: peak GPU bytes or waits for the stand-in device,
     error)."""
     nb = nb or nbformat.read(path, as_version=4)
     if device in REPORT:
@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         yardstick = one_core(notebooks, args.timeout)
 
     failed, gpu_seconds, in_time = 0, {}, True
-    column = {"cuda": "peak GPU MiB", "standin": "device reads"}.get(args.device, "")
+    column = {"cuda": "peak GPU MiB", "standin": "device waits"}.get(args.device, "")
     print(f"{'notebook':<36} {'result':<6} {'seconds':>8} {column:>13}")
     for path in notebooks:
         ran, seconds, number, error = run(path, args.timeout, args.device)

@@ -13,9 +13,11 @@ CUDA's rules to the marks:
 - ``.numpy()`` and ``numpy.asarray`` (and so matplotlib) refuse a tensor on the stand-in device;
 - a CPU ``torch.Generator`` cannot draw numbers on the stand-in device.
 
-It also counts, in :data:`READS`, every read of a number from the stand-in device into Python (``.item()``,
-``.tolist()``, ``float()``, ``if tensor:``, printing, ``.cpu()``): on a GPU each one waits until the GPU has
-caught up with the Python program, so a loop that reads at every step cannot run ahead of it.
+It also counts, in :data:`WAITS`, every operation after which Python waits on a GPU until the GPU has
+caught up with it: a read of a number from the stand-in device into Python (``.item()``, ``.tolist()``,
+``float()``, ``if tensor:``, printing, ``.cpu()``), and a copy from the CPU to it (``.to(device)`` without
+``non_blocking=True``, ``torch.tensor(..., device=device)``, assigning a CPU tensor into a tensor on the
+device), which torch ends by waiting for the GPU. A loop that waits at every step cannot run ahead of it.
 
 ``.to(device)``, ``device=`` and ``.cpu()`` move the mark; results carry the mark of their inputs (torch's
 clipping and optimizers, which group tensors by device, see the stand-in device in their groups). A
@@ -52,7 +54,10 @@ _FIRST_ONLY = {"_pack_padded_sequence", "_pad_packed_sequence"}
 # Operations that bring a tensor's numbers from the GPU to Python, so that Python waits for the GPU.
 _READ_NAMES = {"item", "tolist", "__float__", "__int__", "__bool__", "__index__", "__format__", "__repr__",
                "__str__", "cpu", "nonzero", "unique", "masked_select", "equal", "allclose"}
-READS: collections.Counter[str] = collections.Counter()  # reads of the stand-in device, by operation
+# Operations that copy to the GPU from the CPU, after which torch waits for the GPU.
+_FROM_PYTHON = {"tensor", "as_tensor"}
+_ASSIGN = {"__setitem__", "copy_", "index_put_"}
+WAITS: collections.Counter[str] = collections.Counter()  # waits for the stand-in device, by operation
 
 
 class DeviceMismatch(RuntimeError):
@@ -114,7 +119,13 @@ class StandinDevice(TorchFunctionMode):
             raise TypeError("can't convert a tensor on the stand-in device to numpy (it would be on the GPU): "
                             "use .cpu() first, e.g. tensor.detach().cpu().numpy()")
         if name in _READ_NAMES and args and isinstance(args[0], torch.Tensor) and on_standin(args[0]):
-            READS[name] += 1
+            WAITS[name] += 1
+        if name in _FROM_PYTHON and _target(kwargs.get("device")):
+            WAITS[name] += 1
+        if name in _ASSIGN and args and on_standin(args[0]) and any(
+                on_standin(t) is False and t.dim() > 0 and (t.is_floating_point() or t.is_complex())
+                for t in _tensors(args[1:], kwargs)):
+            WAITS[name] += 1
         if name in ("to", "cpu") and args and isinstance(args[0], torch.Tensor):
             return self._move(func, name, args, kwargs)
 
@@ -171,7 +182,9 @@ class StandinDevice(TorchFunctionMode):
                     device = value
             target = _target(device) if device is not None else on_standin(tensor)
             if target is False and on_standin(tensor):
-                READS["to"] += 1
+                WAITS["to"] += 1
+            elif target and on_standin(tensor) is False and not kwargs.get("non_blocking"):
+                WAITS["to device"] += 1
         result = func(*args, **kwargs)
         if result is tensor and target != on_standin(tensor):
             result = tensor.view_as(tensor)  # a move makes a new tensor and leaves the old one where it was
