@@ -78,7 +78,7 @@ def fit(
     ``clip_norm`` rescales the gradient to at most that global norm before each step.
     ``val = (X_val, y_val)`` is evaluated after every epoch; the weights of the best epoch are restored at
     the end, and training stops after ``patience`` epochs without improvement.
-    ``seed`` seeds every generator first (shuffling, dropout); ``device`` moves the model and the batches;
+    ``seed`` seeds every generator first (shuffling, dropout); ``device`` moves the model, and the data once;
     ``progress`` shows a tqdm bar (off by default, so stored notebook outputs stay the same).
     """
     opt = _check_args(model, epochs, lr, optimizer, batch_size, clip_norm, val, patience)

@@ -56,6 +56,14 @@ def test_every_chapter_asserts_at_least_three_claims(path):
         assert printed.startswith("✓ "), f"{path.name}: a claim cell stores no statement:\n{source}"
 
 
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_a_cell_tagged_timing_is_a_claim_cell(path):
+    """`make device-check` leaves the cells tagged `timing` out (claims about speed, which the stand-in device
+    distorts); only a claim cell, which defines nothing that later cells use, may be left out."""
+    for cell in tagged(path, "timing"):
+        assert "claim" in cell["metadata"]["tags"], f"{path.name}: a timing cell that is not a claim:\n{cell['source']}"
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_starts_with_colab_install_and_setup(path):
     first, second = ("".join(c["source"]) for c in code_cells(path)[:2])

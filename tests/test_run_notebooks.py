@@ -80,6 +80,17 @@ def test_the_stand_in_device_fails_a_chapter_that_leaves_its_model_on_the_cpu(tm
     assert moved_row[-1] == "4", result.stdout
 
 
+def test_the_stand_in_device_leaves_out_claims_about_speed(tmp_path):
+    # The stand-in slows every operation alike; a claim about speed is asserted on the CPU only.
+    path = notebook(tmp_path / "timed.ipynb", "1")
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("raise AssertionError('slower than claimed')",
+                                              metadata={"tags": ["claim", "timing"]}))
+    nbformat.write(nb, path)
+    assert verdicts(run(path, "--device", "standin").stdout) == {"timed.ipynb": "pass"}
+    assert verdicts(run(path, "--device", "cpu").stdout) == {"timed.ipynb": "FAIL"}
+
+
 @pytest.mark.parametrize("gpu_seconds, verdict, status", [(0.001, "pass", 0), (400.0, "slower", 1)])
 def test_a_gpu_run_times_the_notebooks_on_one_core_beside_it(tmp_path, monkeypatch, capsys, gpu_seconds, verdict,
                                                             status):
