@@ -7,8 +7,8 @@ counted those chapters' operations: the GPU's seconds were 11.7 s + 28.4 us per 
 squares), within 13 % for the five chapters that ran (1, 2, 3, 5 and 8: 0.15 to 3.9 million operations,
 16 to 129 s), while one CPU core spent 10 to 69 us per operation. So a chapter is faster on a GPU only
 when its operations do more arithmetic each than the GPU's cost of launching them: batched seeds, larger
-batches, fused layers. A GPU run (``make gpu-check``) gives the real times; this count is what changes when a chapter or
-the package launches fewer operations, and it needs no GPU.
+batches, fused layers. A GPU run (``make gpu-check``) gives the real times; this count is what changes when
+a chapter or the package launches fewer operations, and it needs no GPU.
 
 What is counted: every ATen operation that reaches the dispatcher below autograd (forward and backward),
 except views and operations that only allocate. torch's fused ``nn.LSTM`` and ``nn.GRU`` are counted as

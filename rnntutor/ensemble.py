@@ -183,8 +183,9 @@ class Ensemble(nn.Module):
             raise ValueError(f"with data_per_copy=True, data must be (X, y) with one training set per copy "
                              f"along the first axis ({n} copies), got {shapes}")
         if per_copy_data:  # each copy shuffles with its own generator, as fit with its seed; see _batcher
-            x_all, y_all = _samples(data, device, axis=1 if data_per_copy else 0)
-            samples = x_all.shape[1 if data_per_copy else 0]
+            axis = 1 if data_per_copy else 0  # of the samples
+            x_all, y_all = _samples(data, device, axis)
+            samples = x_all.shape[axis]
             rows = torch.arange(n, device=device).unsqueeze(1) if data_per_copy else None
             shufflers = [generator(seed) for seed in self.seeds]
 
@@ -377,9 +378,8 @@ def _read_epoch(step_norms: list[torch.Tensor], epoch_loss: torch.Tensor, val_lo
     """Each copy's gradient norms of the epoch's steps, its epoch loss and its validation loss (or None), all
     read from the device in one transfer (see :func:`rnntutor.train.read_numbers`): three lists, one entry
     per copy."""
-    columns = [epoch_loss.unsqueeze(1)] if val_losses is None else [epoch_loss.unsqueeze(1), val_losses.unsqueeze(1)]
-    if step_norms:
-        columns.insert(0, torch.stack(step_norms, dim=1))
+    columns = [torch.stack(step_norms, dim=1)] if step_norms else []
+    columns += [epoch_loss.unsqueeze(1)] + ([] if val_losses is None else [val_losses.unsqueeze(1)])
     rows = torch.cat([column.double() for column in columns], dim=1).tolist()  # float32 to 64 is exact
     steps = len(step_norms)
     return ([row[:steps] for row in rows], [row[steps] for row in rows],
