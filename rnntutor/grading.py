@@ -45,6 +45,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .kernels import ATTEMPTS, died_at_start
+
 SANDBOXES = ("auto", "bwrap", "user", "none")
 STATUSES = ("graded", "out of memory", "timed out", "crashed")
 DEFAULT_TIMEOUT = 300  # seconds the cells of one submission may run, from its first cell
@@ -165,6 +167,12 @@ def grade_one(submission: Path, autograder: Path, *, timeout: float = DEFAULT_TI
 
 def _grade_one(submission: Path, autograder: Path, limits: Limits, sandbox: str, hide: tuple, start: float) -> Grade:
     result, events, problem = _run_child(submission, autograder, limits, sandbox, hide)
+    # A kernel that died as it started, before any cell, lost a race for its ports (rnntutor.kernels): not the
+    # submission's doing, so it is graded again.
+    for _ in range(ATTEMPTS - 1):
+        if result is not None or events or not died_at_start(problem[1]):
+            break
+        result, events, problem = _run_child(submission, autograder, limits, sandbox, hide)
     grade = Grade(submission.name, "graded")
     if result is not None:
         grade.scores = result

@@ -26,6 +26,7 @@ from nbformat import v4
 
 from rnntutor import grading
 from rnntutor import hidden_tests as ht
+from rnntutor.kernels import ATTEMPTS
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "lstm_step"
@@ -188,6 +189,27 @@ def test_a_kernel_past_its_cpu_seconds_is_killed_and_keeps_what_it_answered(auto
                               limits=grading.Limits(timeout=120, cpu_time=8))
     assert grade.status == "crashed" and "used up its 8 CPU seconds" in grade.detail, grade.summary(7)
     assert {q: points for q, (points, _) in grade.scores.items()} == {"q1": 4, "q2": 0}, grade.summary(7)
+
+
+def test_a_kernel_that_died_as_it_started_is_started_again(monkeypatch, tmp_path):
+    # jupyter_client's port race (rnntutor.kernels): no cell ran, so it says nothing of the submission.
+    died = (None, [], ("crashed", "RuntimeError: Kernel died before replying to kernel_info"))
+    graded_run = ({"q1": (1.0, 1.0)}, ["start a", "done a"], None)
+    runs = iter([died, died, graded_run])
+    monkeypatch.setattr(grading, "_run_child", lambda *args: next(runs))
+    submission = tmp_path / "lucky.ipynb"
+    nbformat.write(v4.new_notebook(), submission)
+    grade = grading.grade_one(submission, tmp_path / "autograder.zip")
+    assert (grade.status, grade.scores) == ("graded", {"q1": (1.0, 1.0)})
+
+    runs = iter([died] * ATTEMPTS + [graded_run])
+    grade = grading.grade_one(submission, tmp_path / "autograder.zip")
+    assert grade.status == "crashed" and "Kernel died" in grade.detail and next(runs) == graded_run
+
+    crashed_in_a_cell = (None, ["start a"], ("crashed", "RuntimeError: Kernel died before replying to kernel_info"))
+    runs = iter([crashed_in_a_cell, graded_run, graded_run])
+    grade = grading.grade_one(submission, tmp_path / "autograder.zip")
+    assert grade.status == "crashed", "a kernel that died after a cell started is the submission's doing"
 
 
 def test_limits_must_be_positive():

@@ -11,6 +11,7 @@ import torch
 
 SCRIPT = Path(__file__).resolve().parents[1] / "tools" / "run_notebooks.py"
 sys.path.insert(0, str(SCRIPT.parent))
+import run_notebooks  # noqa: E402
 from run_notebooks import against_one_core, passed_seconds  # noqa: E402
 
 
@@ -45,6 +46,12 @@ def test_reports_each_notebook_and_fails_when_one_fails(tmp_path):
     assert bad.read_text() == before, "the notebooks on disk must stay as they are"
     seconds = passed_seconds(result.stdout)  # what a GPU run reads from its one-core run beside it
     assert list(seconds) == ["good.ipynb"] and 0 < seconds["good.ipynb"] < 120
+
+
+def test_a_notebook_whose_kernel_lost_the_race_for_its_ports_runs_all_the_same(a_taken_port, tmp_path):
+    path = notebook(tmp_path / "late.ipynb", "print(6 * 7)")
+    ran, seconds, _, error = run_notebooks.run(path, 60, "cpu")
+    assert (ran, error) == (True, ""), "rnntutor.kernels starts it again"
 
 
 def test_a_gpu_run_passes_a_notebook_only_when_it_is_no_slower_than_one_core():
@@ -95,8 +102,6 @@ def test_the_stand_in_device_leaves_out_claims_about_speed(tmp_path):
 def test_a_gpu_run_times_the_notebooks_on_one_core_beside_it(tmp_path, monkeypatch, capsys, gpu_seconds, verdict,
                                                             status):
     # The GPU side is simulated (no GPU here); the one-core run beside it is real.
-    import run_notebooks
-
     quick = notebook(tmp_path / "quick.ipynb", "1")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda index: "a simulated GPU")

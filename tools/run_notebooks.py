@@ -36,6 +36,8 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
+from rnntutor.kernels import ATTEMPTS, died_at_start, start_again_if_it_died
+
 ROOT = Path(__file__).resolve().parents[1]
 # A last cell that prints one number for the report: the peak GPU memory, or the waits for the stand-in device.
 REPORT = {"cuda": "import torch\nprint(torch.cuda.max_memory_allocated())",
@@ -69,11 +71,15 @@ def run(path: Path, timeout: int, device: str, nb=None) -> tuple[bool, float, in
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": path.parent}})
     start = time.perf_counter()
     try:
-        client.execute()
+        start_again_if_it_died(client.execute)  # after a failed start, the client starts a new kernel
     except CellExecutionError as exc:
         return False, time.perf_counter() - start, 0, f"{exc.ename}: {exc.evalue}"
     except (CellTimeoutError, DeadKernelError) as exc:
         return False, time.perf_counter() - start, 0, f"{type(exc).__name__}: {exc}"
+    except RuntimeError as exc:
+        if not died_at_start(exc):
+            raise
+        return False, time.perf_counter() - start, 0, f"its kernel died as it started, {ATTEMPTS} times: {exc}"
     seconds = time.perf_counter() - start
     return True, seconds, last_number(nb) if device in REPORT else 0, ""
 
