@@ -1,4 +1,4 @@
-"""Start a Jupyter kernel again when it died before it started: the book's tests, runner and grader.
+"""Start a Jupyter kernel again when it dies as it starts: for the book's tests, its runner and the grader.
 
 jupyter_client chooses a new kernel's five ports by binding each to port 0 and letting it go; until the
 kernel binds them itself, another process may take one (jupyter/jupyter_client#487: two kernels started
