@@ -284,12 +284,14 @@ def sample(model: CharRNN, vocab: Vocabulary, prime: str, length: int, *, temper
     model.eval()
     device = model.head.weight.device
     logits, state = model(vocab.encode(prime).to(device).unsqueeze(0))
+    alphabet = torch.arange(model.vocab_size, device=device)  # each next input is a view of it, not a copy
     out = []
     for _ in range(length):
         p = next_char_probabilities(logits[0, -1], temperature, top_k)
+        # drawn on the CPU, so that a seed gives the same text on every device: one read of p per character
         nxt = int(torch.multinomial(p.cpu(), 1, generator=generator)) if temperature > 0 else int(p.argmax())
         out.append(nxt)
-        logits, state = model(torch.tensor([[nxt]], device=device), state)
+        logits, state = model(alphabet[nxt:nxt + 1].unsqueeze(0), state)
     model.train()
     return vocab.decode(out)
 

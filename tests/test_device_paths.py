@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from rnntutor.charlm import CharRNN, Vocabulary, sample
 from rnntutor.ensemble import Ensemble
 from rnntutor.layers import GRU
 from rnntutor.models import SequenceModel
@@ -230,3 +231,26 @@ def test_training_waits_for_the_device_once_an_epoch_not_at_every_step(path):
             return sum(WAITS.values())
 
     assert 0 < waits(2) == waits(8) <= 4 + 4 * epochs
+
+
+@pytest.mark.parametrize("temperature", [0.8, 0])
+def test_sampling_writes_the_same_text_on_the_device_and_waits_once_a_character(temperature):
+    """Generating text reads each character's distribution into Python (it is drawn on the CPU, the same on
+    every device), and feeds the character back without a copy from the CPU: one wait a character."""
+    vocab = Vocabulary.from_text("the cat sat on the mat")
+    torch.manual_seed(0)
+    net = CharRNN(len(vocab), 8, embedding_size=3)
+
+    def generate(length, device="cpu"):
+        return sample(net.to(device), vocab, "the ", length, temperature=temperature,
+                      generator=torch.Generator().manual_seed(1))
+
+    on_cpu = generate(12)
+    with standin_device() as device:
+        assert generate(12, device) == on_cpu
+        WAITS.clear()
+        generate(5, device)
+        five = sum(WAITS.values())
+        WAITS.clear()
+        generate(12, device)
+        assert sum(WAITS.values()) - five == 12 - 5
