@@ -191,9 +191,12 @@ def test_unanswered_notebook_runs_every_cell(built, name, tmp_path):
     missing."""
     from nbclient import NotebookClient
 
+    from rnntutor.kernels import start_again_if_it_died
+
     folder = tmp_path
     nb = nbformat.read(built / name / "student" / f"{name}.ipynb", as_version=4)
-    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute()
+    client = NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(folder)}})
+    start_again_if_it_died(client.execute)
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors, errors
 
