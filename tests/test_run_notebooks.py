@@ -9,6 +9,8 @@ import nbformat
 import pytest
 import torch
 
+from rnntutor.kernels import ATTEMPTS, DIED_AT_START
+
 SCRIPT = Path(__file__).resolve().parents[1] / "tools" / "run_notebooks.py"
 sys.path.insert(0, str(SCRIPT.parent))
 import run_notebooks  # noqa: E402
@@ -52,6 +54,15 @@ def test_a_notebook_whose_kernel_lost_the_race_for_its_ports_runs_all_the_same(a
     path = notebook(tmp_path / "late.ipynb", "print(6 * 7)")
     ran, seconds, _, error = run_notebooks.run(path, 60, "cpu")
     assert (ran, error) == (True, ""), "rnntutor.kernels starts it again"
+
+
+def test_a_notebook_whose_kernel_never_starts_fails_with_one_line(monkeypatch, tmp_path):
+    def execute(self):
+        raise RuntimeError(DIED_AT_START)
+
+    monkeypatch.setattr(run_notebooks.NotebookClient, "execute", execute)
+    ran, _, _, error = run_notebooks.run(notebook(tmp_path / "never.ipynb", "1"), 60, "cpu")
+    assert not ran and error.startswith(f"its kernel died as it started, {ATTEMPTS} times")
 
 
 def test_a_gpu_run_passes_a_notebook_only_when_it_is_no_slower_than_one_core():
