@@ -193,7 +193,7 @@ class Ensemble(nn.Module):
                 orders = torch.stack([torch.randperm(samples, generator=g) for g in shufflers])
                 return _batches(x_all, y_all, orders.to(device), batch_size or samples, rows)
         else:
-            batches = _batcher(data, batch_size)
+            batches = _batcher(data, batch_size, device)
         val = None if val is None else tuple(t.to(device) for t in val)
 
         def losses_of(params, buffers, x, y):

@@ -163,12 +163,14 @@ def weighted_mean(values: list[float], weights: list[int]) -> float:
     return sum(value * weight for value, weight in zip(values, weights, strict=True)) / sum(weights)
 
 
-def _batcher(data, batch_size: int | None, device=None) -> Callable[[], Iterable]:
+def _batcher(data, batch_size: int | None, device) -> Callable[[], Iterable]:
     """A function that returns one epoch's batches.
 
-    ``(X, y)`` tensors move to ``device`` once, not batch by batch: on a GPU every copy from the CPU waits
-    until the GPU has caught up, as a read does. Each epoch's order is drawn on the CPU, from torch's global
-    generator, so that every device sees the same batches, and moves in one copy.
+    ``(X, y)`` tensors, and a list or tuple of ``(x, y)`` batches, move to ``device`` once, before the first
+    step, not batch by batch at every step: on a GPU every copy from the CPU waits until the GPU has caught
+    up, as a read does. Each epoch's order is drawn on the CPU, from torch's global generator, so that every
+    device sees the same batches, and moves in one copy. Other iterables (a ``DataLoader``) are walked as
+    they come, and the training loop moves each batch.
     """
     if _is_tensor_pair(data):
         x, y = _samples(data, device)
@@ -179,6 +181,9 @@ def _batcher(data, batch_size: int | None, device=None) -> Callable[[], Iterable
     if iter(data) is data:
         raise TypeError("data must be (X, y) tensors or a re-iterable of (x, y) batches such as a list or a "
                         f"DataLoader; a {type(data).__name__} can be walked only once")
+    if isinstance(data, list | tuple) and all(_is_tensor_pair(batch) for batch in data):
+        moved = [(x.to(device), y.to(device)) for x, y in data]
+        return lambda: moved
     return lambda: data
 
 

@@ -155,6 +155,30 @@ def test_fit_on_a_list_of_batches_moves_each_batch():
     assert np.isfinite(history.train_loss).all()
 
 
+@pytest.mark.parametrize("path", ["fit", "Ensemble.fit"])
+def test_a_list_of_batches_moves_to_the_device_once_not_every_epoch(path):
+    """A list of batches moves before the first step; the steps then wait for nothing, and each epoch adds
+    only its one read of the losses and norms. A DataLoader's batches are moved as they come."""
+    def train(epochs, on_cpu=False):
+        with standin_device() as device:
+            batches = [data(4), data(4), data(4)]  # made in the stand-in's world: on its CPU
+            device = "cpu" if on_cpu else device
+            net = model().to(device) if path == "fit" else Ensemble(model, [0, 1], device=device)
+            WAITS.clear()
+            if path == "fit":
+                losses = fit(net, F.cross_entropy, batches, epochs=epochs, lr=0.1, device=device).train_loss
+            else:
+                losses = [h.train_loss for h in net.fit(F.cross_entropy, batches, epochs=epochs, lr=0.1)]
+            return losses, sum(WAITS.values())
+
+    (_, once), (losses, thrice) = train(1), train(3)
+    assert thrice - once == 2, "one read an epoch"
+    assert losses == train(3, on_cpu=True)[0]
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(*data(12)), batch_size=4)
+    with standin_device() as device:
+        assert np.isfinite(fit(model(), F.cross_entropy, loader, epochs=2, lr=0.1, device=device).train_loss).all()
+
+
 def test_evaluate_moves_the_data_to_the_model():
     expected = evaluate(model(), F.cross_entropy, data())
     with standin_device() as device:
