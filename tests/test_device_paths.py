@@ -149,12 +149,6 @@ def test_fit_moves_the_model_and_every_batch_and_computes_the_same():
     assert on_device.train_loss == on_cpu.train_loss and on_device.val_loss == on_cpu.val_loss
 
 
-def test_fit_on_a_list_of_batches_moves_each_batch():
-    with standin_device() as device:
-        history = fit(model(), F.cross_entropy, [data(8), data(8)], epochs=1, lr=0.1, device=device)
-    assert np.isfinite(history.train_loss).all()
-
-
 @pytest.mark.parametrize("path", ["fit", "Ensemble.fit"])
 def test_a_list_of_batches_moves_to_the_device_once_not_every_epoch(path):
     """A list of batches moves before the first step; the steps then wait for nothing, and each epoch adds
