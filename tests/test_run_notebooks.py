@@ -52,7 +52,7 @@ def test_reports_each_notebook_and_fails_when_one_fails(tmp_path):
 
 def test_a_notebook_whose_kernel_lost_the_race_for_its_ports_runs_all_the_same(a_taken_port, tmp_path):
     path = notebook(tmp_path / "late.ipynb", "print(6 * 7)")
-    ran, seconds, _, error = run_notebooks.run(path, 60, "cpu")
+    ran, _, _, error = run_notebooks.run(path, 60, "cpu")
     assert (ran, error) == (True, ""), "rnntutor.kernels starts it again"
 
 
